@@ -1,0 +1,88 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Why a frame did not become an SQS message. */
+export type DropReason = "empty" | "too_large" | "sender_fault" | "shutdown";
+
+/** Live figures the gauges read at scrape time, so the hot path never touches a gauge. */
+export interface RelayGaugeSource {
+  connected(): boolean;
+  bufferBytes(): number;
+  inFlightCalls(): number;
+  paused(): boolean;
+}
+
+/**
+ * The relay's Prometheus metrics, in a registry of their own (no global singletons, so tests
+ * can run several relays in one process).
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly framesReceived: Counter<"type">;
+  readonly framesText: Counter.Internal;
+  readonly framesBinary: Counter.Internal;
+  readonly messagesEnqueued: Counter;
+  readonly dropped: Counter<"reason">;
+  readonly retriedEntries: Counter;
+  readonly reconnects: Counter;
+  readonly backpressurePauses: Counter;
+  readonly sqsCallSeconds: Histogram<"outcome">;
+  readonly batchSize: Histogram;
+
+  constructor(source: RelayGaugeSource, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.framesReceived = new Counter({ name: "relay_frames_received_total", help: "Frames received from the feed", labelNames: ["type"], registers });
+    this.framesText = this.framesReceived.labels("text");
+    this.framesBinary = this.framesReceived.labels("binary");
+    this.messagesEnqueued = new Counter({ name: "relay_messages_enqueued_total", help: "Messages SQS has accepted", registers });
+    this.dropped = new Counter({ name: "relay_frames_dropped_total", help: "Frames that will never reach SQS, by reason", labelNames: ["reason"], registers });
+    for (const reason of ["empty", "too_large", "sender_fault", "shutdown"] satisfies DropReason[]) this.dropped.labels(reason);
+    this.retriedEntries = new Counter({ name: "relay_sqs_retried_entries_total", help: "Batch entries sent again after a failure", registers });
+    this.reconnects = new Counter({ name: "relay_reconnects_total", help: "Connections opened after the first", registers });
+    this.backpressurePauses = new Counter({ name: "relay_backpressure_pauses_total", help: "Times reading the feed paused because the buffer was full", registers });
+    this.sqsCallSeconds = new Histogram({
+      name: "relay_sqs_call_duration_seconds",
+      help: "SendMessageBatch latency by outcome (ok, partial, error)",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.batchSize = new Histogram({ name: "relay_sqs_batch_size", help: "Entries per SendMessageBatch call", buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], registers });
+    new Gauge({
+      name: "relay_connected",
+      help: "1 while connected to the feed and subscribed",
+      registers,
+      collect() {
+        this.set(source.connected() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "relay_buffer_bytes",
+      help: "Bytes received but not yet accepted by SQS",
+      registers,
+      collect() {
+        this.set(source.bufferBytes());
+      },
+    });
+    new Gauge({
+      name: "relay_sqs_in_flight",
+      help: "SendMessageBatch calls in flight",
+      registers,
+      collect() {
+        this.set(source.inFlightCalls());
+      },
+    });
+    new Gauge({
+      name: "relay_paused",
+      help: "1 while reading the feed is paused for backpressure",
+      registers,
+      collect() {
+        this.set(source.paused() ? 1 : 0);
+      },
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  drop(reason: DropReason, count = 1): void {
+    this.dropped.labels(reason).inc(count);
+  }
+}
