@@ -72,9 +72,13 @@ export interface RelayProcess {
   kill(): void;
 }
 
-/** Runs `app/main.ts` as its own process, the way `npm run relay` and the container do. */
-export function spawnRelay(env: Record<string, string>): RelayProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "app", "main.ts")], {
+/**
+ * Runs the relay as its own process: `app/main.ts` the way `npm run relay` does, or a built
+ * bundle (`dist/relay.js`) the way the container does.
+ */
+export function spawnRelay(env: Record<string, string>, options: { bundle?: string } = {}): RelayProcess {
+  const args = options.bundle ? [options.bundle] : ["--import", "tsx", path.join(REPO_ROOT, "app", "main.ts")];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", ...FAKE_AWS_ENV, RELAY_HEALTH_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

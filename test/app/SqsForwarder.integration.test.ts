@@ -1,0 +1,101 @@
+import { strict as assert } from "node:assert";
+import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from "@aws-sdk/client-sqs";
+import { createLogger } from "../../app/createLogger";
+import { createSqsClient } from "../../app/createSqsClient";
+import { frameToRecord } from "../../app/frameRecord";
+import { RelayMetrics } from "../../app/RelayMetrics";
+import { type BatchSender, SqsForwarder } from "../../app/SqsForwarder";
+import { type Emulator, startEmulator } from "../helpers/emulator";
+import "../helpers/relayHarness";
+import { waitFor } from "../helpers/waitFor";
+
+/**
+ * The real emulator behind a sender that fails chosen entries the way SQS does in a partial
+ * failure (HTTP 200 with entries in Failed), which the emulator itself never produces.
+ */
+class PartialFailures implements BatchSender {
+  readonly calls: string[][] = [];
+  private readonly failedOnce = new Set<string>();
+  constructor(private readonly real: SQSClient) {}
+
+  async send(command: SendMessageBatchCommand, options: { abortSignal: AbortSignal }): Promise<SendMessageBatchCommandOutput> {
+    const entries = command.input.Entries ?? [];
+    this.calls.push(entries.map((e) => e.MessageBody ?? ""));
+    const refuse = entries.filter((e) => e.MessageBody?.startsWith("poison"));
+    const throttle = entries.filter((e) => e.MessageBody?.startsWith("flaky") && !this.failedOnce.has(e.MessageBody));
+    for (const e of throttle) this.failedOnce.add(e.MessageBody!);
+    const rest = entries.filter((e) => !refuse.includes(e) && !throttle.includes(e));
+    const output = rest.length
+      ? await this.real.send(new SendMessageBatchCommand({ ...command.input, Entries: rest }), options)
+      : ({ Successful: [], Failed: [], $metadata: {} } as SendMessageBatchCommandOutput);
+    return {
+      ...output,
+      Failed: [
+        ...(output.Failed ?? []),
+        ...refuse.map((e) => ({ Id: e.Id!, SenderFault: true, Code: "InvalidParameterValue", Message: "refused" })),
+        ...throttle.map((e) => ({ Id: e.Id!, SenderFault: false, Code: "ThrottlingException", Message: "slow down" })),
+      ],
+    };
+  }
+}
+
+describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
+  let emulator: Emulator;
+  before(async () => (emulator = await startEmulator()));
+  after(() => emulator.stop());
+
+  it("retries failed entries on their own with every field kept, and drops sender faults without holding up the rest", async () => {
+    const queueUrl = emulator.createQueue("partial");
+    const real = createSqsClient({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const sender = new PartialFailures(real);
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });
+    const forwarder = new SqsForwarder({ client: sender, queueUrl, fifo: false, maxInFlight: 1, maxBufferBytes: 1 << 20, sqsTimeoutMs: 2_000, retryMinMs: 10, retryMaxMs: 20, logger, metrics });
+    const bodies = ["ok-1", "flaky-2", "poison-3", "ok-4", "flaky-5", "ok-6"];
+    bodies.forEach((body, i) => {
+      const outcome = frameToRecord(Buffer.from(body), false, { receivedAtMs: 1_700_000_000_000 + i, seq: i + 1, connectionId: "c-1", fifo: false, messageGroupId: undefined, dedupId: undefined });
+      assert.equal(outcome.kind, "record");
+      if (outcome.kind === "record") forwarder.push(outcome.record);
+    });
+    assert.equal(await forwarder.flush(Date.now() + 5_000), 0, "nothing left undelivered");
+    forwarder.close();
+    real.destroy();
+
+    const stored = emulator.messages("partial");
+    assert.deepEqual(stored.map((m) => m.body).sort(), ["flaky-2", "flaky-5", "ok-1", "ok-4", "ok-6"]);
+    const flaky = stored.find((m) => m.body === "flaky-5")!;
+    assert.deepEqual(flaky.attributes, { "relay.receivedAt": "1700000000004", "relay.seq": "5", "relay.connectionId": "c-1" }, "the retry kept every attribute");
+    const withFlaky = sender.calls.filter((call) => call.includes("flaky-2"));
+    assert.equal(withFlaky.length, 2, "a failed entry is sent once more");
+    assert.deepEqual(withFlaky[1], ["flaky-2", "flaky-5"], "the retry carries only what failed");
+    assert.equal(sender.calls.filter((call) => call.includes("poison-3")).length, 1, "a sender fault is never sent again");
+    const text = await metrics.registry.metrics();
+    assert.match(text, /relay_frames_dropped_total\{reason="sender_fault"\} 1/);
+    assert.match(text, /relay_sqs_retried_entries_total 2/);
+    assert.ok(logs.some((l) => l.seq === 3 && l.code === "InvalidParameterValue"), "the dropped entry is logged");
+  });
+
+  it("sends a lone frame at once and fills batches while calls are in flight", async () => {
+    const queueUrl = emulator.createQueue("batching");
+    const real = createSqsClient({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const sender = new PartialFailures(real);
+    const logger = createLogger("silent");
+    const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });
+    const forwarder = new SqsForwarder({ client: sender, queueUrl, fifo: false, maxInFlight: 2, maxBufferBytes: 1 << 24, sqsTimeoutMs: 2_000, logger, metrics });
+    const push = (i: number): void => {
+      const outcome = frameToRecord(Buffer.from(`m${i}`), false, { receivedAtMs: Date.now(), seq: i, connectionId: "c", fifo: false, messageGroupId: undefined, dedupId: undefined });
+      if (outcome.kind === "record") forwarder.push(outcome.record);
+    };
+    push(0);
+    assert.equal(sender.calls.length, 1, "the first frame went out without waiting");
+    await waitFor("first call done", () => forwarder.pendingCount === 0);
+    for (let i = 1; i <= 1_000; i++) push(i);
+    await forwarder.flush(Date.now() + 10_000);
+    forwarder.close();
+    real.destroy();
+    assert.equal(emulator.messages("batching").length, 1_001);
+    const calls = sender.calls.length - 1;
+    assert.ok(calls <= 105, `a burst of 1000 frames took ${calls} calls`);
+  });
+});
