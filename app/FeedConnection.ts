@@ -1,56 +1,55 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import WebSocket from "ws";
 import { fullJitterDelayMs } from "./backoff";
-import { redactUrl } from "./config";
+import { FeedSocket } from "./FeedSocket";
 
-/** Connection states, as named constants (ws style). */
-export const FeedState = Object.freeze({
-  IDLE: "idle",
-  CONNECTING: "connecting",
-  SUBSCRIBING: "subscribing",
-  READY: "ready",
-  WAITING: "waiting",
-  CLOSING: "closing",
-  CLOSED: "closed",
-} as const);
-export type FeedState = (typeof FeedState)[keyof typeof FeedState];
+/** Where and how to connect, worked out again before every connect (fresh URL, token, cursor). */
+export interface ConnectTarget {
+  readonly url: string;
+  readonly subscribe: readonly string[];
+}
 
 export interface FeedConnectionOptions {
-  readonly url: string;
+  /** Runs before every connect; a rejection is logged and retried with backoff. */
+  readonly prepare: () => Promise<ConnectTarget>;
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
-  readonly subscribe: readonly string[];
+  readonly perMessageDeflate: boolean;
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
+  readonly heartbeat: { readonly message: string; readonly intervalMs: number } | undefined;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  /** Planned rotation: a connection older than this is replaced, make-before-break (0 = off). */
+  readonly maxConnectionAgeMs: number;
   /** A connection that stays open this long resets the backoff. */
   readonly healthyAfterMs?: number;
   readonly logger: Logger;
-  /** Every data frame, in order. Must not throw. */
+  /** Every data frame, in order per connection. Must not throw. */
   readonly onFrame: (data: Buffer, isBinary: boolean, connectionId: string) => void;
   readonly onReconnect?: () => void;
+  readonly onRotate?: () => void;
 }
 
 /**
- * One logical connection to the feed: connects, subscribes, keeps it alive with pings and an
- * idle deadline, and reconnects with jittered backoff after every close or error. A peer's
- * behaviour never throws out of here; it is logged and leads to a reconnect.
+ * The relay's logical connection to the feed. It reconnects with jittered backoff after every
+ * close or error, and rotates make-before-break: the next connection is opened and subscribed
+ * before the old one is closed, so nothing falls into a gap. A peer's behaviour never throws
+ * out of here.
  */
 export class FeedConnection {
-  private ws: WebSocket | undefined;
-  private connectionIdValue = "";
-  private stateValue: FeedState = FeedState.IDLE;
+  private current: FeedSocket | undefined;
+  private next: FeedSocket | undefined;
+  private readonly sockets = new Map<string, FeedSocket>();
+  private preparing = false;
+  private closing = false;
+  private started = false;
+  private everConnected = false;
   private attempt = 0;
-  private connections = 0;
+  private rotationAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private rotationTimer: NodeJS.Timeout | undefined;
   private healthyTimer: NodeJS.Timeout | undefined;
-  private activity = false;
-  private missedTicks = 0;
-  private lastDataAtMs = 0;
   private pausedValue = false;
   private waitingForResume = false;
   private disconnectedSinceMs: number | undefined = Date.now();
@@ -58,17 +57,9 @@ export class FeedConnection {
 
   constructor(private readonly options: FeedConnectionOptions) {}
 
-  get state(): FeedState {
-    return this.stateValue;
-  }
-
   /** Connected and every subscribe message handed to the socket. */
   get ready(): boolean {
-    return this.stateValue === FeedState.READY;
-  }
-
-  get connectionId(): string {
-    return this.connectionIdValue;
+    return this.current?.ready ?? false;
   }
 
   get paused(): boolean {
@@ -81,196 +72,180 @@ export class FeedConnection {
   }
 
   start(): void {
-    if (this.stateValue !== FeedState.IDLE) return;
-    this.connect();
+    if (this.started) return;
+    this.started = true;
+    void this.connect("current");
   }
 
-  /** Stops reading the socket (backpressure); liveness checks are suspended meanwhile. */
+  /** Sends an app-level message on the connection a frame came from; false if it is gone. */
+  send(connectionId: string, text: string): boolean {
+    return this.sockets.get(connectionId)?.send(text) ?? false;
+  }
+
+  /** Opens a new connection and closes the current one once the new one is subscribed. */
+  rotate(reason: string): void {
+    if (this.closing || this.next || this.preparing || !this.current) return;
+    this.options.logger.info({ reason, connectionId: this.current.connectionId }, "rotating the feed connection (make-before-break)");
+    clearTimeout(this.rotationTimer);
+    void this.connect("next");
+  }
+
+  /** Stops reading every socket (backpressure); liveness checks are suspended meanwhile. */
   pause(): void {
     if (this.pausedValue) return;
     this.pausedValue = true;
-    this.ws?.pause();
+    for (const socket of this.sockets.values()) socket.pause();
   }
 
   resume(): void {
     if (!this.pausedValue) return;
     this.pausedValue = false;
-    this.activity = true;
-    this.missedTicks = 0;
-    this.lastDataAtMs = Date.now();
-    this.ws?.resume();
+    for (const socket of this.sockets.values()) socket.resume();
     if (this.waitingForResume) {
       this.waitingForResume = false;
-      this.connect();
+      void this.connect("current");
     }
   }
 
-  /**
-   * Closes with 1001 (going away) and stops reconnecting. Frames that arrive before the peer
-   * completes the close are still delivered; a peer that does not complete it within graceMs is
-   * cut off. Safe to call twice.
-   */
+  /** Closes every connection with 1001 and stops reconnecting. Safe to call twice. */
   close(graceMs = 1_000): Promise<void> {
-    if (this.stateValue === FeedState.CLOSED) return Promise.resolve();
-    const wasClosing = this.stateValue === FeedState.CLOSING;
-    this.stateValue = FeedState.CLOSING;
-    clearTimeout(this.reconnectTimer);
+    this.closing = true;
     this.waitingForResume = false;
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) {
-      this.finishClose();
-      return Promise.resolve();
-    }
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.rotationTimer);
+    clearTimeout(this.healthyTimer);
+    if (this.sockets.size === 0 && !this.preparing) return Promise.resolve();
     const closed = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
-    if (!wasClosing) {
-      // Resume so the peer's close frame (and anything before it) can be read.
-      this.pausedValue = false;
-      ws.resume();
-      if (ws.readyState === WebSocket.CONNECTING) {
-        ws.terminate();
-      } else {
-        ws.close(1001, "relay shutting down");
-        const timer = setTimeout(() => ws.terminate(), graceMs);
-        timer.unref();
-      }
-    }
+    for (const socket of this.sockets.values()) void socket.close(1001, "relay shutting down", graceMs);
     return closed;
   }
 
-  private finishClose(): void {
-    this.stateValue = FeedState.CLOSED;
-    this.stopTimers();
+  private async connect(role: "current" | "next"): Promise<void> {
+    if (this.closing) return;
+    if (this.pausedValue && role === "current") {
+      // The buffer is full: a new connection could not be read anyway.
+      this.waitingForResume = true;
+      return;
+    }
+    this.preparing = true;
+    let target: ConnectTarget | undefined;
+    let failure: Error | undefined;
+    try {
+      target = await this.options.prepare();
+    } catch (error) {
+      failure = error as Error;
+    }
+    this.preparing = false;
+    if (this.closing) {
+      this.settleClose();
+      return;
+    }
+    if (!target) {
+      this.options.logger.warn({ err: failure?.message }, "could not prepare the connection");
+      this.afterFailedStart(role);
+      return;
+    }
+    const connectionId = randomUUID();
+    let socket: FeedSocket;
+    try {
+      socket = new FeedSocket({
+        connectionId,
+        url: target.url,
+        subscribe: target.subscribe,
+        headers: this.options.headers,
+        protocols: this.options.protocols,
+        perMessageDeflate: this.options.perMessageDeflate,
+        pingIntervalMs: this.options.pingIntervalMs,
+        idleTimeoutMs: this.options.idleTimeoutMs,
+        heartbeat: this.options.heartbeat,
+        paused: this.pausedValue,
+        logger: this.options.logger,
+        onFrame: this.options.onFrame,
+        onReady: (s) => this.onReady(s),
+        onClose: (s) => this.onClose(s),
+      });
+    } catch (error) {
+      this.options.logger.warn({ connectionId, err: (error as Error).message }, "could not start a connection");
+      this.afterFailedStart(role);
+      return;
+    }
+    this.sockets.set(connectionId, socket);
+    if (role === "next") {
+      this.next = socket;
+    } else {
+      if (this.everConnected) this.options.onReconnect?.();
+      this.everConnected = true;
+      this.current = socket;
+    }
+  }
+
+  private afterFailedStart(role: "current" | "next"): void {
+    if (role === "next") this.scheduleRotation(this.rotationRetryDelay());
+    else this.scheduleReconnect();
+  }
+
+  private onReady(socket: FeedSocket): void {
+    if (socket === this.next) {
+      const old = this.current;
+      this.current = socket;
+      this.next = undefined;
+      this.rotationAttempt = 0;
+      this.options.onRotate?.();
+      this.options.logger.info({ connectionId: socket.connectionId, replaced: old?.connectionId }, "rotated: new connection subscribed, closing the old one");
+      void old?.close(1000, "rotated", 5_000);
+    }
+    if (socket !== this.current) return;
+    this.disconnectedSinceMs = undefined;
+    clearTimeout(this.healthyTimer);
+    this.healthyTimer = setTimeout(() => (this.attempt = 0), this.options.healthyAfterMs ?? 5_000);
+    if (this.options.maxConnectionAgeMs > 0) this.scheduleRotation(this.options.maxConnectionAgeMs);
+  }
+
+  private onClose(socket: FeedSocket): void {
+    this.sockets.delete(socket.connectionId);
+    if (socket === this.next) {
+      this.next = undefined;
+      if (!this.closing) {
+        this.options.logger.warn({ connectionId: socket.connectionId }, "the replacement connection closed before it was subscribed; retrying the rotation");
+        this.scheduleRotation(this.rotationRetryDelay());
+      }
+    } else if (socket === this.current) {
+      this.current = undefined;
+      clearTimeout(this.rotationTimer);
+      clearTimeout(this.healthyTimer);
+      this.disconnectedSinceMs ??= Date.now();
+      if (this.next) {
+        // A rotation was under way: its connection takes over as soon as it is subscribed.
+        this.current = this.next;
+        this.next = undefined;
+      } else if (!this.closing && !this.preparing) {
+        this.scheduleReconnect();
+      }
+    }
+    if (this.closing) this.settleClose();
+  }
+
+  private settleClose(): void {
+    if (this.sockets.size > 0 || this.preparing) return;
+    clearTimeout(this.healthyTimer);
     for (const resolve of this.closeWaiters.splice(0)) resolve();
   }
 
-  private connect(): void {
-    if (this.stateValue === FeedState.CLOSING || this.stateValue === FeedState.CLOSED) return;
-    if (this.pausedValue) {
-      // The buffer is full: a new connection could not be read anyway.
-      this.waitingForResume = true;
-      this.stateValue = FeedState.WAITING;
-      return;
-    }
-    const { url, headers, protocols, logger } = this.options;
-    const connectionId = randomUUID();
-    this.connectionIdValue = connectionId;
-    this.stateValue = FeedState.CONNECTING;
-    if (this.connections++ > 0) this.options.onReconnect?.();
-    logger.info({ connectionId, feed: redactUrl(url), attempt: this.attempt }, "connecting to feed");
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, [...protocols], { headers: { ...headers }, handshakeTimeout: 10_000 });
-    } catch (error) {
-      logger.error({ connectionId, err: (error as Error).message }, "could not start a connection");
-      this.scheduleReconnect();
-      return;
-    }
-    this.ws = ws;
-
-    const onOpen = (): void => {
-      this.disconnectedSinceMs = undefined;
-      this.stateValue = FeedState.SUBSCRIBING;
-      logger.info({ connectionId, protocol: ws.protocol || undefined, extensions: ws.extensions || undefined }, "connected");
-      this.subscribe(ws, connectionId);
-      this.startLiveness(ws, connectionId);
-      this.healthyTimer = setTimeout(() => (this.attempt = 0), this.options.healthyAfterMs ?? 5_000);
-    };
-    const onMessage = (data: Buffer, isBinary: boolean): void => {
-      this.activity = true;
-      if (this.options.idleTimeoutMs > 0) this.lastDataAtMs = Date.now();
-      this.options.onFrame(data, isBinary, connectionId);
-    };
-    const onAlive = (): void => {
-      this.activity = true;
-    };
-    const onError = (error: Error): void => {
-      logger.warn({ connectionId, err: error.message }, "feed connection error");
-    };
-    const onClose = (code: number, reason: Buffer): void => {
-      ws.off("open", onOpen);
-      ws.off("message", onMessage);
-      ws.off("pong", onAlive);
-      ws.off("ping", onAlive);
-      ws.off("error", onError);
-      ws.off("close", onClose);
-      this.stopTimers();
-      if (this.ws === ws) this.ws = undefined;
-      this.disconnectedSinceMs ??= Date.now();
-      logger.info({ connectionId, code, reason: reason.toString("utf8").slice(0, 200) }, "feed connection closed");
-      if (this.stateValue === FeedState.CLOSING) {
-        this.finishClose();
-      } else {
-        this.scheduleReconnect();
-      }
-    };
-    ws.on("open", onOpen);
-    ws.on("message", onMessage);
-    ws.on("pong", onAlive);
-    ws.on("ping", onAlive);
-    ws.on("error", onError);
-    ws.on("close", onClose);
+  private rotationRetryDelay(): number {
+    return fullJitterDelayMs(this.rotationAttempt++, this.options.reconnectMinMs, this.options.reconnectMaxMs);
   }
 
-  private subscribe(ws: WebSocket, connectionId: string): void {
-    const messages = this.options.subscribe;
-    if (messages.length === 0) {
-      this.stateValue = FeedState.READY;
-      return;
-    }
-    messages.forEach((message, index) => {
-      ws.send(message, (error) => {
-        if (error) return; // the close that follows reconnects and subscribes again
-        if (index === messages.length - 1 && this.ws === ws && this.stateValue === FeedState.SUBSCRIBING) {
-          this.stateValue = FeedState.READY;
-          this.options.logger.info({ connectionId, messages: messages.length }, "subscribed");
-        }
-      });
-    });
-  }
-
-  private startLiveness(ws: WebSocket, connectionId: string): void {
-    const { pingIntervalMs, idleTimeoutMs, logger } = this.options;
-    this.activity = true;
-    this.missedTicks = 0;
-    // No pong and no frame within two ping periods: the peer is gone, whatever TCP thinks.
-    this.pingTimer = setInterval(() => {
-      if (this.pausedValue) return;
-      if (this.activity) {
-        this.missedTicks = 0;
-      } else if (++this.missedTicks >= 2) {
-        logger.warn({ connectionId, silentForMs: this.missedTicks * pingIntervalMs }, "no pong or frame from the feed; reconnecting");
-        ws.terminate();
-        return;
-      }
-      this.activity = false;
-      ws.ping();
-    }, pingIntervalMs);
-    if (idleTimeoutMs > 0) {
-      this.lastDataAtMs = Date.now();
-      const check = (): void => {
-        const idleMs = Date.now() - this.lastDataAtMs;
-        if (!this.pausedValue && idleMs >= idleTimeoutMs) {
-          logger.warn({ connectionId, idleMs }, "no frame from the feed within the idle timeout; reconnecting");
-          ws.terminate();
-          return;
-        }
-        this.idleTimer = setTimeout(check, Math.max(10, Math.min(idleTimeoutMs - idleMs, idleTimeoutMs / 4)));
-      };
-      this.idleTimer = setTimeout(check, idleTimeoutMs);
-    }
-  }
-
-  private stopTimers(): void {
-    clearInterval(this.pingTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.healthyTimer);
-    this.pingTimer = this.idleTimer = this.healthyTimer = undefined;
+  private scheduleRotation(delayMs: number): void {
+    clearTimeout(this.rotationTimer);
+    if (this.closing) return;
+    this.rotationTimer = setTimeout(() => this.rotate("maximum connection age"), delayMs);
   }
 
   private scheduleReconnect(): void {
-    this.stateValue = FeedState.WAITING;
+    if (this.closing) return;
+    clearTimeout(this.reconnectTimer);
     const delayMs = fullJitterDelayMs(this.attempt++, this.options.reconnectMinMs, this.options.reconnectMaxMs);
     this.options.logger.info({ delayMs, attempt: this.attempt }, "reconnecting after backoff");
-    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
+    this.reconnectTimer = setTimeout(() => void this.connect("current"), delayMs);
   }
 }

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** Why a frame did not become an SQS message. */
-export type DropReason = "empty" | "too_large" | "sender_fault" | "shutdown";
+export type DropReason = "empty" | "too_large" | "sender_fault" | "shutdown" | "filtered" | "duplicate" | "replayed" | "control";
+const DROP_REASONS: readonly DropReason[] = ["empty", "too_large", "sender_fault", "shutdown", "filtered", "duplicate", "replayed", "control"];
 
 /** Live figures the gauges read at scrape time, so the hot path never touches a gauge. */
 export interface RelayGaugeSource {
@@ -25,6 +26,12 @@ export class RelayMetrics {
   readonly retriedEntries: Counter;
   readonly reconnects: Counter;
   readonly backpressurePauses: Counter;
+  readonly rotations: Counter;
+  readonly sequenceGaps: Counter;
+  readonly sequenceMissing: Counter;
+  readonly acksSent: Counter;
+  readonly acksLost: Counter;
+  readonly fetchFailures: Counter;
   readonly sqsCallSeconds: Histogram<"outcome">;
   readonly batchSize: Histogram;
 
@@ -35,9 +42,15 @@ export class RelayMetrics {
     this.framesBinary = this.framesReceived.labels("binary");
     this.messagesEnqueued = new Counter({ name: "relay_messages_enqueued_total", help: "Messages SQS has accepted", registers });
     this.dropped = new Counter({ name: "relay_frames_dropped_total", help: "Frames that will never reach SQS, by reason", labelNames: ["reason"], registers });
-    for (const reason of ["empty", "too_large", "sender_fault", "shutdown"] satisfies DropReason[]) this.dropped.labels(reason);
+    for (const reason of DROP_REASONS) this.dropped.labels(reason);
     this.retriedEntries = new Counter({ name: "relay_sqs_retried_entries_total", help: "Batch entries sent again after a failure", registers });
     this.reconnects = new Counter({ name: "relay_reconnects_total", help: "Connections opened after the first", registers });
+    this.rotations = new Counter({ name: "relay_rotations_total", help: "Make-before-break connection replacements (age or a feed's request)", registers });
+    this.sequenceGaps = new Counter({ name: "relay_sequence_gaps_total", help: "Jumps in the feed's sequence numbers", registers });
+    this.sequenceMissing = new Counter({ name: "relay_sequence_missing_total", help: "Sequence numbers skipped by those jumps", registers });
+    this.acksSent = new Counter({ name: "relay_acks_sent_total", help: "App-level acks sent after SQS accepted the frame", registers });
+    this.acksLost = new Counter({ name: "relay_acks_lost_total", help: "Acks not sent because their connection had closed", registers });
+    this.fetchFailures = new Counter({ name: "relay_fetch_failures_total", help: "Failed URL/token fetches and keep-alive calls", registers });
     this.backpressurePauses = new Counter({ name: "relay_backpressure_pauses_total", help: "Times reading the feed paused because the buffer was full", registers });
     this.sqsCallSeconds = new Histogram({
       name: "relay_sqs_call_duration_seconds",

@@ -28,6 +28,8 @@ export interface SqsForwarderOptions {
   readonly metrics: RelayMetrics;
   /** Called with the records SQS has just accepted, in send order within the batch. */
   readonly onAccepted?: (records: readonly FrameRecord[]) => void;
+  /** Called with a record SQS refused for good (sender fault). */
+  readonly onRefused?: (record: FrameRecord) => void;
   readonly now?: () => number;
 }
 
@@ -217,6 +219,7 @@ export class SqsForwarder {
           // SQS will never take this entry as it is (size, characters): drop it, never block the rest.
           this.settle(record);
           metrics.drop("sender_fault");
+          this.options.onRefused?.(record);
           logger.warn({ seq: record.seq, connectionId: record.connectionId, code: failed.Code, reason: failed.Message, sizeBytes: record.sizeBytes }, "SQS refused a message (sender fault); dropped");
         } else {
           retry.push(record);

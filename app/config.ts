@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JsonPointer } from "./JsonPointer";
+import { PRESETS, withPreset } from "./presets";
 
 /** A literal value, or an RFC 6901 pointer resolved against each JSON frame. */
 export type FieldSource = { readonly kind: "literal"; readonly value: string } | { readonly kind: "pointer"; readonly pointer: JsonPointer };
@@ -31,6 +32,44 @@ export interface RelayConfig {
   /** When set, every SQS call goes here whatever host the queue URL names. */
   readonly sqsEndpoint: string | undefined;
   readonly logLevel: string;
+  /** The preset whose defaults were applied, if any. */
+  readonly preset: string | undefined;
+  readonly perMessageDeflate: boolean;
+  /** Before each connect, fetch the URL or a token over HTTP. */
+  readonly fetch: FetchConfig | undefined;
+  /** A call that keeps the fetched token alive (Binance listenKey). */
+  readonly keepAlive: { readonly url: string; readonly method: string; readonly intervalMs: number } | undefined;
+  readonly ack: { readonly idPointer: JsonPointer; readonly template: string } | undefined;
+  readonly cursor: CursorConfig | undefined;
+  readonly dedup: { readonly pointer: JsonPointer; readonly windowSize: number } | undefined;
+  /** Planned rotation, make-before-break (0 = off). */
+  readonly maxConnectionAgeMs: number;
+  /** A frame matching this asks for a new connection (Slack `disconnect`); it is not forwarded. */
+  readonly reconnectOn: RegExp | undefined;
+  /** Frames matching this are not forwarded (feed heartbeats); they still count as liveness. */
+  readonly dropMatching: RegExp | undefined;
+  readonly sequence: { readonly pointer: JsonPointer; readonly keyPointer: JsonPointer | undefined } | undefined;
+  readonly heartbeat: { readonly message: string; readonly intervalMs: number } | undefined;
+}
+
+export interface FetchConfig {
+  readonly url: string;
+  readonly method: string;
+  /** May carry credentials: never log. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | undefined;
+  readonly pointer: JsonPointer;
+  /** `url`: the value is the WebSocket URL; `token`: the value fills `{{token}}`. */
+  readonly as: "url" | "token";
+}
+
+export interface CursorConfig {
+  readonly pointer: JsonPointer;
+  /** Subtracted from a numeric cursor when resuming (feed units, e.g. µs for Jetstream). */
+  readonly rewind: number;
+  readonly file: string | undefined;
+  readonly ssmParameter: string | undefined;
+  readonly saveIntervalMs: number;
 }
 
 /** Bad configuration: the message names the variable, what was expected and what was given. */
@@ -90,11 +129,12 @@ function integer(env: Env, name: string, fallback: number, min: number, max = Nu
   return value;
 }
 
-function wsUrl(env: Env, name: string): string {
+/** A ws:// or wss:// URL, possibly with {{token}} / {{cursor}} placeholders. */
+function wsUrlTemplate(env: Env, name: string): string {
   const raw = required(env, name);
   let url: URL;
   try {
-    url = new URL(raw);
+    url = new URL(raw.replace(/\{\{\s*\w+\s*\}\}/g, "x"));
   } catch {
     throw new ConfigError(name, "a ws:// or wss:// URL", hidden(raw));
   }
@@ -150,12 +190,57 @@ function fieldSource(env: Env, name: string, maxLength: number): FieldSource | u
   return { kind: "literal", value: raw };
 }
 
+function pointer(env: Env, name: string): JsonPointer | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    return JsonPointer.parse(raw);
+  } catch (error) {
+    throw new ConfigError(name, "an RFC 6901 JSON pointer such as /envelope_id", `${shown(raw)} (${(error as Error).message})`);
+  }
+}
+
+function regex(env: Env, name: string): RegExp | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  try {
+    return new RegExp(raw);
+  } catch (error) {
+    throw new ConfigError(name, "a JavaScript regular expression", `${shown(raw)} (${(error as Error).message})`);
+  }
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["true", "1", "yes", "on"].includes(raw)) return true;
+  if (["false", "0", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(name, "true or false", shown(env[name] ?? ""));
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function httpMethod(env: Env, name: string, fallback: string): string {
+  const raw = (env[name] ?? "").trim().toUpperCase() || fallback;
+  if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(raw)) throw new ConfigError(name, "GET, POST, PUT, PATCH or DELETE", shown(env[name] ?? ""));
+  return raw;
+}
+
 const headersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/), z.string());
 const subscribeSchema = z.array(z.unknown());
 
 /** Reads the relay's configuration once, from the environment, into a frozen object. */
-export function parseConfig(env: Env): RelayConfig {
-  const url = wsUrl(env, "RELAY_URL");
+export function parseConfig(rawEnv: Env): RelayConfig {
+  const { env, unknown } = withPreset(rawEnv);
+  if (unknown !== undefined) throw new ConfigError("RELAY_PRESET", `one of ${Object.keys(PRESETS).join(", ")}`, shown(unknown));
+  const fetchAs = (env.RELAY_FETCH_AS ?? "token").trim() || "token";
+  if (fetchAs !== "url" && fetchAs !== "token") throw new ConfigError("RELAY_FETCH_AS", "url or token", shown(fetchAs));
+  const fetchUrl = httpUrl(env, "RELAY_FETCH_URL", true);
+  // With the URL fetched before each connect (Slack), RELAY_URL is not needed.
+  const url = fetchUrl && fetchAs === "url" && !env.RELAY_URL ? "" : wsUrlTemplate(env, "RELAY_URL");
   const queueUrl = httpUrl(env, "RELAY_QUEUE_URL");
   const headers: Record<string, string> = {
     ...json(env, "RELAY_HEADERS", headersSchema, "a JSON object of header names to string values", true),
@@ -198,6 +283,34 @@ export function parseConfig(env: Env): RelayConfig {
   const logLevel = (env.LOG_LEVEL ?? "info").trim() || "info";
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", `one of ${LOG_LEVELS.join(", ")}`, shown(logLevel));
 
+  const fetchPointer = pointer(env, "RELAY_FETCH_POINTER");
+  if (fetchUrl && !fetchPointer) throw new ConfigError("RELAY_FETCH_POINTER", "a JSON pointer to the value in the fetch response (e.g. /url)", "nothing");
+  const fetchConfig: FetchConfig | undefined =
+    fetchUrl && fetchPointer
+      ? Object.freeze({
+          url: fetchUrl,
+          method: httpMethod(env, "RELAY_FETCH_METHOD", "POST"),
+          headers: Object.freeze({ ...json(env, "RELAY_FETCH_HEADERS", headersSchema, "a JSON object of header names to string values", true) }),
+          body: text(env, "RELAY_FETCH_BODY"),
+          pointer: fetchPointer,
+          as: fetchAs,
+        })
+      : undefined;
+  const keepAliveUrl = text(env, "RELAY_KEEPALIVE_URL");
+  if (keepAliveUrl && !/^https?:\/\//.test(keepAliveUrl)) throw new ConfigError("RELAY_KEEPALIVE_URL", "an http:// or https:// URL (may contain {{token}})", shown(keepAliveUrl));
+  const ackPointer = pointer(env, "RELAY_ACK_ID_POINTER");
+  const cursorPointer = pointer(env, "RELAY_CURSOR_POINTER");
+  const dedupPointer = pointer(env, "RELAY_DEDUP_POINTER");
+  const sequencePointer = pointer(env, "RELAY_SEQUENCE_POINTER");
+  const heartbeatMessage = text(env, "RELAY_HEARTBEAT_MESSAGE");
+  const cursorRewindRaw = env.RELAY_CURSOR_REWIND?.trim() ?? "";
+  const cursorRewind = cursorRewindRaw === "" ? 0 : Number(cursorRewindRaw);
+  if (!Number.isFinite(cursorRewind) || cursorRewind < 0) throw new ConfigError("RELAY_CURSOR_REWIND", "a number ≥ 0 in the cursor's own units", shown(cursorRewindRaw));
+  const cursorFile = text(env, "RELAY_CURSOR_FILE");
+  const cursorSsm = text(env, "RELAY_CURSOR_SSM_PARAMETER");
+  if (cursorSsm && !/^[a-zA-Z0-9_.\-/]{1,2048}$/.test(cursorSsm)) throw new ConfigError("RELAY_CURSOR_SSM_PARAMETER", "an SSM parameter name such as /ws-relay/dev/cursor", shown(cursorSsm));
+  if ((cursorFile || cursorSsm) && !cursorPointer) throw new ConfigError("RELAY_CURSOR_POINTER", "a JSON pointer to each frame's cursor (e.g. /time_us) when a cursor store is set", "nothing");
+
   const sqsEndpointVariable = env.AWS_ENDPOINT_URL_SQS ? "AWS_ENDPOINT_URL_SQS" : "AWS_ENDPOINT_URL";
   return Object.freeze({
     url,
@@ -220,5 +333,21 @@ export function parseConfig(env: Env): RelayConfig {
     sqsTimeoutMs: integer(env, "RELAY_SQS_TIMEOUT_MS", 5_000, 100),
     sqsEndpoint: httpUrl(env, sqsEndpointVariable, true),
     logLevel,
+    preset: text(env, "RELAY_PRESET"),
+    perMessageDeflate: boolean(env, "RELAY_PERMESSAGE_DEFLATE", true),
+    fetch: fetchConfig,
+    keepAlive: keepAliveUrl
+      ? Object.freeze({ url: keepAliveUrl, method: httpMethod(env, "RELAY_KEEPALIVE_METHOD", "PUT"), intervalMs: integer(env, "RELAY_KEEPALIVE_INTERVAL_MS", 30 * 60_000, 1_000) })
+      : undefined,
+    ack: ackPointer ? Object.freeze({ idPointer: ackPointer, template: text(env, "RELAY_ACK_TEMPLATE") ?? '{"envelope_id":"{{id}}"}' }) : undefined,
+    cursor: cursorPointer
+      ? Object.freeze({ pointer: cursorPointer, rewind: cursorRewind, file: cursorFile, ssmParameter: cursorSsm, saveIntervalMs: integer(env, "RELAY_CURSOR_SAVE_INTERVAL_MS", 1_000, 10) })
+      : undefined,
+    dedup: dedupPointer ? Object.freeze({ pointer: dedupPointer, windowSize: integer(env, "RELAY_DEDUP_WINDOW", 50_000, 1, 10_000_000) }) : undefined,
+    maxConnectionAgeMs: integer(env, "RELAY_MAX_CONNECTION_AGE_MS", 0, 0),
+    reconnectOn: regex(env, "RELAY_RECONNECT_ON"),
+    dropMatching: regex(env, "RELAY_DROP_MATCHING"),
+    sequence: sequencePointer ? Object.freeze({ pointer: sequencePointer, keyPointer: pointer(env, "RELAY_SEQUENCE_KEY_POINTER") }) : undefined,
+    heartbeat: heartbeatMessage ? Object.freeze({ message: heartbeatMessage, intervalMs: integer(env, "RELAY_HEARTBEAT_INTERVAL_MS", 30_000, 10) }) : undefined,
   });
 }

@@ -37,6 +37,8 @@ export interface FrameRecord {
   readonly dedupId: string | undefined;
   /** Sends tried so far; grows only on retries. */
   attempts: number;
+  /** The id to acknowledge to the feed once SQS has accepted this frame (Slack envelope_id). */
+  ackId?: string;
 }
 
 export interface FrameContext {
@@ -46,6 +48,10 @@ export interface FrameContext {
   readonly fifo: boolean;
   readonly messageGroupId: FieldSource | undefined;
   readonly dedupId: FieldSource | undefined;
+  /** The frame as text, when the caller has already decoded it. */
+  readonly text?: string;
+  /** The frame's parsed JSON, when the caller has already parsed it (null: not JSON). */
+  readonly document?: unknown;
 }
 
 export type FrameOutcome =
@@ -87,7 +93,7 @@ export function frameToRecord(data: Buffer, isBinary: boolean, context: FrameCon
   let body: string;
   let bodyBytes: number;
   let encodedFrom: FrameRecord["encodedFrom"];
-  const text = isBinary ? undefined : data.toString("utf8");
+  const text = isBinary ? undefined : (context.text ?? data.toString("utf8"));
   if (text !== undefined && !SQS_INVALID_CHARACTER.test(text)) {
     body = text;
     bodyBytes = data.length;
@@ -104,8 +110,8 @@ export function frameToRecord(data: Buffer, isBinary: boolean, context: FrameCon
   let dedupId: string | undefined;
   if (context.fifo) {
     const needsJson = context.messageGroupId?.kind === "pointer" || context.dedupId?.kind === "pointer";
-    let document: unknown;
-    if (needsJson && text !== undefined) {
+    let document: unknown = context.document;
+    if (needsJson && document === undefined && text !== undefined) {
       try {
         document = JSON.parse(text);
       } catch {

@@ -1,6 +1,7 @@
 import { ConfigError, parseConfig } from "./config";
 import { createLogger } from "./createLogger";
 import { createSqsClient } from "./createSqsClient";
+import { createCursorStore } from "./createCursorStore";
 import { HealthServer } from "./HealthServer";
 import { Relay } from "./Relay";
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const sqs = createSqsClient({ endpoint: config.sqsEndpoint, timeoutMs: config.sqsTimeoutMs, maxSockets: config.maxInFlight * 2 });
-  const relay = new Relay(config, { sqs, logger });
+  const relay = new Relay(config, { sqs, logger, cursorStore: createCursorStore(config) });
   const health = config.healthPort === 0 ? undefined : new HealthServer({ source: relay, registry: relay.metrics.registry, unhealthyAfterMs: config.unhealthyAfterMs });
   if (health) {
     try {
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  relay.start();
+  await relay.start();
 }
 
 main().catch((error: Error) => {
