@@ -42,6 +42,9 @@ export interface CreateHandlerOptions {
   readonly now?: () => number;
 }
 
+export const DEFAULT_SERVICE_NAME = "ws-relay-consumer";
+export const DEFAULT_METRICS_NAMESPACE = "ws-relay";
+
 export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 /**
@@ -50,8 +53,11 @@ export type SqsBatchHandler = (event: SQSEvent, context?: Context) => Promise<SQ
  * `ReportBatchItemFailures`). Call it once per cold start (Pulumi `callbackFactory`).
  */
 export function createHandler(onEvent: OnEvent, options: CreateHandlerOptions = {}): SqsBatchHandler {
-  const logger = options.logger ?? new Logger({ serviceName: "ws-relay-consumer" });
-  const metrics = options.metrics ?? new Metrics({ namespace: "ws-relay", serviceName: "ws-relay-consumer" });
+  // The stack sets POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE (its dashboard reads them);
+  // an explicit option would override them, so fall back only when they are missing.
+  const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
+  const logger = options.logger ?? new Logger({ serviceName });
+  const metrics = options.metrics ?? new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE });
   const now = options.now ?? Date.now;
   const fifo = options.fifo ?? false;
   const processor = fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);

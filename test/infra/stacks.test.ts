@@ -262,6 +262,20 @@ for (const stack of STACKS) {
       assert.deepEqual(subscriptions.map((subscription) => subscription.inputs.endpoint), config.alarmEmail ? [config.alarmEmail] : []);
     });
 
+    it("draws a dashboard of relay, queue and consumer figures, the age metric under the consumer's own service name", () => {
+      const [dashboard] = run.ofType("aws:cloudwatch/dashboard:Dashboard");
+      const body = JSON.parse(dashboard!.inputs.dashboardBody as string) as { widgets: Array<{ properties: { metrics: unknown[][] } }> };
+      const rows = body.widgets.flatMap((widget) => widget.properties.metrics);
+      const namespaces = new Set(rows.map((row) => row[0]));
+      for (const namespace of ["ECS/ContainerInsights", "AWS/SQS", "AWS/Lambda"]) assert.ok(namespaces.has(namespace), namespace);
+      const [func] = run.ofType(T.func);
+      const variables = func!.inputs.environment.variables as Record<string, string>;
+      const age = rows.find((row) => row[1] === "FeedToLambdaAgeMs")!;
+      assert.deepEqual(age.slice(0, 4), [variables.POWERTOOLS_METRICS_NAMESPACE, "FeedToLambdaAgeMs", "service", variables.POWERTOOLS_SERVICE_NAME]);
+      const queue = run.one(T.queue, "relay-queue");
+      assert.ok(rows.some((row) => row[0] === "AWS/SQS" && row[3] === physicalName(T.queue, queue.name, queue.inputs)));
+    });
+
     it("exports the queue, DLQ, function, image, service and dashboard", () => {
       for (const key of ["queueUrl", "queueArn", "dlqUrl", "functionName", "imageUri", "serviceName", "dashboardUrl"]) {
         assert.equal(typeof run.outputs[key], "string", key);
