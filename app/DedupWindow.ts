@@ -4,6 +4,10 @@ export class DedupWindow {
 
   constructor(private readonly size: number) {}
 
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
   /** True when the key was seen recently; otherwise remembers it and returns false. */
   seen(key: string): boolean {
     if (this.keys.has(key)) return true;

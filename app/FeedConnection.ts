@@ -77,9 +77,12 @@ export class FeedConnection {
     void this.connect("current");
   }
 
-  /** Sends an app-level message on the connection a frame came from; false if it is gone. */
+  /**
+   * Sends an app-level message on the connection a frame came from or, when that one has
+   * closed, on the current one; false when neither is open.
+   */
   send(connectionId: string, text: string): boolean {
-    return this.sockets.get(connectionId)?.send(text) ?? false;
+    return this.sockets.get(connectionId)?.send(text) || (this.current?.send(text) ?? false);
   }
 
   /** Opens a new connection and closes the current one once the new one is subscribed. */

@@ -38,6 +38,8 @@ export class Relay {
   private readonly forwarder: SqsForwarder;
   private readonly cursor: CursorTracker | undefined;
   private readonly dedup: DedupWindow | undefined;
+  /** Ack ids already sent, so a redelivered duplicate can be acked again at once. */
+  private readonly acked: DedupWindow | undefined;
   private readonly gaps: SequenceGapDetector | undefined;
   private readonly needsJson: boolean;
   private seq = 0;
@@ -67,6 +69,7 @@ export class Relay {
     this.cursor = config.cursor ? new CursorTracker(undefined) : undefined;
     this.dedup = config.dedup ? new DedupWindow(config.dedup.windowSize) : undefined;
     this.gaps = config.sequence ? new SequenceGapDetector() : undefined;
+    this.acked = config.ack ? new DedupWindow(config.dedup?.windowSize ?? 50_000) : undefined;
     this.needsJson = Boolean(config.ack || config.cursor || config.dedup || config.sequence || config.messageGroupId?.kind === "pointer" || config.dedupId?.kind === "pointer");
     this.forwarder = new SqsForwarder({
       client: deps.sqs,
@@ -244,10 +247,15 @@ export class Relay {
       this.cursor?.settle(record.seq);
       if (ack && record.ackId !== undefined) {
         // Only now, with the frame in SQS, may the feed forget it.
-        if (this.feed.send(record.connectionId, renderJsonText(ack.template, { id: record.ackId }))) this.metrics.acksSent.inc();
-        else this.metrics.acksLost.inc();
+        this.acked!.seen(record.ackId);
+        this.sendAck(record.connectionId, record.ackId);
       }
     }
+  }
+
+  private sendAck(connectionId: string, id: string): void {
+    if (this.feed.send(connectionId, renderJsonText(this.config.ack!.template, { id }))) this.metrics.acksSent.inc();
+    else this.metrics.acksLost.inc();
   }
 
   private onFrame(data: Buffer, isBinary: boolean, connectionId: string): void {
@@ -300,6 +308,10 @@ export class Relay {
       const key = config.dedup!.pointer.resolve(document);
       if (key !== undefined && key !== null && this.dedup.seen(typeof key === "string" ? key : JSON.stringify(key))) {
         metrics.drop("duplicate");
+        // A redelivery of something already in SQS (its first ack was lost): ack it again now.
+        // If the first copy is still on its way, its own ack will follow.
+        const ackId = config.ack?.idPointer.resolve(document);
+        if (ackId !== undefined && this.acked!.has(String(ackId))) this.sendAck(connectionId, String(ackId));
         return;
       }
     }
