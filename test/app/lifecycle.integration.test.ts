@@ -2,31 +2,18 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Emulator, startEmulator } from "../helpers/emulator";
 import { BinanceSimulator, CoinbaseSimulator, JetstreamSimulator, SlackSimulator } from "../helpers/feedSimulators";
 import { type InProcessRelay, type RelayProcess, spawnRelay, startRelay } from "../helpers/relayHarness";
-import { TcpProxy } from "../helpers/tcpProxy";
+import { useSqsTestbed } from "../helpers/sqsTestbed";
 import { sleep, waitFor } from "../helpers/waitFor";
 
 describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let proxy: TcpProxy;
+  const testbed = useSqsTestbed("lifecycle");
   let relay: InProcessRelay | undefined;
   let child: RelayProcess | undefined;
   const cleanups: Array<() => Promise<void> | void> = [];
-  let queueCount = 0;
-
-  before(async () => {
-    emulator = await startEmulator();
-    proxy = await TcpProxy.start(emulator.port);
-  });
-  after(async () => {
-    await proxy.close();
-    await emulator.stop();
-  });
   afterEach(async () => {
-    proxy.setMode("pass");
     await relay?.stop(2_000);
     relay = undefined;
     child?.kill();
@@ -34,21 +21,17 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
     child = undefined;
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-
-  function newQueue(): { name: string; url: string } {
-    const name = `lifecycle-${++queueCount}`;
-    return { name, url: emulator.createQueue(name) };
-  }
+  const newQueue = (): { name: string; url: string } => testbed.newQueue();
 
   const sqsEnv = (queueUrl: string): Record<string, string> => ({
     RELAY_QUEUE_URL: queueUrl,
-    AWS_ENDPOINT_URL_SQS: proxy.endpoint,
+    AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint,
     RELAY_RECONNECT_MIN_MS: "20",
     RELAY_RECONNECT_MAX_MS: "200",
     RELAY_SQS_TIMEOUT_MS: "1000",
   });
 
-  const bodiesOf = (queue: string): Array<Record<string, unknown>> => emulator.messages(queue).map((m) => JSON.parse(m.body) as Record<string, unknown>);
+  const bodiesOf = (queue: string): Array<Record<string, unknown>> => testbed.emulator.messages(queue).map((m) => JSON.parse(m.body) as Record<string, unknown>);
 
   describe("Slack Socket Mode (preset slack)", () => {
     it("opens a fresh single-use URL for every connect, acks only what SQS accepted, and rotates make-before-break on `disconnect`", async () => {
@@ -58,7 +41,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       // What the queue held each time an ack arrived: an ack must never precede its message.
       const ackedBeforeQueued: string[] = [];
       slack.onAck = (id) => {
-        if (!emulator.messages(queue.name).some((m) => m.body.includes(`"envelope_id":"${id}"`))) ackedBeforeQueued.push(id);
+        if (!testbed.emulator.messages(queue.name).some((m) => m.body.includes(`"envelope_id":"${id}"`))) ackedBeforeQueued.push(id);
       };
       relay = await startRelay({
         ...sqsEnv(queue.url),
@@ -71,7 +54,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       await waitFor("acks for the first envelopes", () => slack.acks.length >= 20);
 
       // SQS stops answering: envelopes keep coming, but none may be acked.
-      proxy.setMode("hang");
+      testbed.proxy.setMode("hang");
       for (let i = 21; i <= 30; i++) slack.sendEnvelope(`e${i}`);
       await sleep(1_500);
       assert.equal(slack.acks.filter((a) => Number(a.id.slice(1)) > 20).length, 0, "no ack while SQS has not accepted the frame");
@@ -79,7 +62,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       // Slack asks for a new connection while the relay is still catching up.
       slack.sendDisconnect();
       await waitFor("a second connection", () => slack.connections.length >= 2);
-      proxy.setMode("pass");
+      testbed.proxy.setMode("pass");
       await waitFor("the old connection closed", () => slack.connections[0]!.closedAt !== undefined, 10_000);
       for (let i = 31; i <= 40; i++) slack.sendEnvelope(`e${i}`);
       await waitFor("every envelope acked", () => [...slack.envelopes.values()].every((e) => e.ackedAt !== undefined), 15_000);
@@ -92,7 +75,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       const ids = bodiesOf(queue.name).map((b) => b.envelope_id);
       assert.equal(ids.length, 40, "no loss, no duplicates (redeliveries dropped by envelope_id)");
       assert.equal(new Set(ids).size, 40);
-      assert.ok(!emulator.messages(queue.name).some((m) => m.body.includes('"type":"hello"') || m.body.includes('"type":"disconnect"')), "control frames stay out of the queue");
+      assert.ok(!testbed.emulator.messages(queue.name).some((m) => m.body.includes('"type":"hello"') || m.body.includes('"type":"disconnect"')), "control frames stay out of the queue");
       assert.equal(await relay.metric("relay_rotations_total"), 1);
     });
   });
@@ -139,7 +122,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       const queue = newQueue();
       const env = { ...sqsEnv(queue.url), RELAY_PRESET: "jetstream", RELAY_URL: jetstream.url, RELAY_CURSOR_FILE: cursorFile, RELAY_CURSOR_SAVE_INTERVAL_MS: "100" };
       child = spawnRelay(env);
-      await waitFor("frames in the queue", () => emulator.messages(queue.name).length > 200, 15_000);
+      await waitFor("frames in the queue", () => testbed.emulator.messages(queue.name).length > 200, 15_000);
       child.child.kill("SIGTERM");
       assert.equal((await child.exited).code, 0);
       const saved = readFileSync(cursorFile, "utf8").trim();
@@ -165,16 +148,20 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
   });
 
   describe("Binance user data (preset binance)", () => {
+    const binanceEnv = (binance: BinanceSimulator, queueUrl: string, apiKey: string): Record<string, string> => ({
+      ...sqsEnv(queueUrl),
+      RELAY_PRESET: "binance",
+      RELAY_FETCH_URL: binance.restUrl,
+      RELAY_FETCH_HEADERS: JSON.stringify({ "X-MBX-APIKEY": apiKey }),
+      RELAY_URL: `ws://${binance.origin}/ws/{{token}}`,
+    });
+
     it("fetches a fresh listenKey per connect, keeps it alive, and rotates before the server's hang-up with nothing lost or doubled", async () => {
       const binance = await BinanceSimulator.start(1_500);
       cleanups.push(() => binance.close());
       const queue = newQueue();
       relay = await startRelay({
-        ...sqsEnv(queue.url),
-        RELAY_PRESET: "binance",
-        RELAY_FETCH_URL: binance.restUrl,
-        RELAY_FETCH_HEADERS: JSON.stringify({ "X-MBX-APIKEY": binance.apiKey }),
-        RELAY_URL: `ws://${binance.origin}/ws/{{token}}`,
+        ...binanceEnv(binance, queue.url, binance.apiKey),
         RELAY_KEEPALIVE_URL: `${binance.restUrl}?listenKey={{token}}`,
         RELAY_KEEPALIVE_INTERVAL_MS: "1000",
         RELAY_MAX_CONNECTION_AGE_MS: "1000",
@@ -185,7 +172,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       await sleep(3_500);
       binance.pause();
       const lastEvent = binance.eventsSent.at(-1)!;
-      await waitFor("every event in the queue", () => emulator.messages(queue.name).length >= lastEvent - firstEvent + 1, 10_000);
+      await waitFor("every event in the queue", () => testbed.emulator.messages(queue.name).length >= lastEvent - firstEvent + 1, 10_000);
       await sleep(300);
       const ids = bodiesOf(queue.name).map((b) => b.E as number);
       assert.equal(new Set(ids).size, ids.length, "nothing doubled across rotations");
@@ -204,13 +191,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
       const binance = await BinanceSimulator.start(60_000);
       cleanups.push(() => binance.close());
       const queue = newQueue();
-      relay = await startRelay({
-        ...sqsEnv(queue.url),
-        RELAY_PRESET: "binance",
-        RELAY_FETCH_URL: binance.restUrl,
-        RELAY_FETCH_HEADERS: JSON.stringify({ "X-MBX-APIKEY": "wrong-key" }),
-        RELAY_URL: `ws://${binance.origin}/ws/{{token}}`,
-      });
+      relay = await startRelay(binanceEnv(binance, queue.url, "wrong-key"));
       await waitFor("several failed fetches", async () => (await relay!.metric("relay_fetch_failures_total")) >= 3);
       assert.ok(relay.logs.some((l) => String(l.err).includes("answered HTTP 401")));
       assert.ok(!JSON.stringify(relay.logs).includes("wrong-key"), "fetch headers are never logged");
@@ -230,11 +211,11 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
         RELAY_SUBSCRIBE: JSON.stringify([{ type: "subscribe", product_ids: ["BTC-USD", "ETH-USD"], channels: ["heartbeat", "ticker"] }]),
         RELAY_IDLE_TIMEOUT_MS: "1000",
       });
-      await waitFor("tickers flowing", () => emulator.messages(queue.name).length >= 10);
+      await waitFor("tickers flowing", () => testbed.emulator.messages(queue.name).length >= 10);
       coinbase.skipNext.add("BTC-USD");
       await sleep(300);
       coinbase.pause();
-      await waitFor("every ticker in the queue", () => emulator.messages(queue.name).length >= coinbase.tickersSent.length);
+      await waitFor("every ticker in the queue", () => testbed.emulator.messages(queue.name).length >= coinbase.tickersSent.length);
       assert.equal(coinbase.connections.length, 1, "subscribed within the deadline, so never hung up on");
       assert.match(String(coinbase.sockets[0]!.extensions), /permessage-deflate/, "compression negotiated");
       const types = new Set(bodiesOf(queue.name).map((b) => b.type));

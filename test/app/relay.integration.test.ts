@@ -1,44 +1,27 @@
 import { strict as assert } from "node:assert";
-import { type Emulator, startEmulator } from "../helpers/emulator";
 import { type FeedClient, FeedServer } from "../helpers/feedServer";
 import { type InProcessRelay, startRelay } from "../helpers/relayHarness";
-import { TcpProxy } from "../helpers/tcpProxy";
+import { useSqsTestbed } from "../helpers/sqsTestbed";
 import { sleep, waitFor } from "../helpers/waitFor";
 
 describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let proxy: TcpProxy;
+  const testbed = useSqsTestbed("relay-test");
   let feed: FeedServer | undefined;
   let relay: InProcessRelay | undefined;
-  let queueCount = 0;
-
-  before(async () => {
-    emulator = await startEmulator();
-    proxy = await TcpProxy.start(emulator.port);
-  });
-  after(async () => {
-    await proxy.close();
-    await emulator.stop();
-  });
   afterEach(async () => {
-    proxy.setMode("pass");
     await relay?.stop(2_000);
     await feed?.close();
     relay = undefined;
     feed = undefined;
   });
-
-  function newQueue(attributes?: Record<string, string>): { name: string; url: string } {
-    const name = `relay-test-${++queueCount}${attributes?.FifoQueue ? ".fifo" : ""}`;
-    return { name, url: emulator.createQueue(name, attributes) };
-  }
+  const newQueue = (attributes?: Record<string, string>): { name: string; url: string } => testbed.newQueue(attributes);
 
   function baseEnv(queueUrl: string, feedUrl: string): Record<string, string> {
     return {
       RELAY_URL: feedUrl,
       RELAY_QUEUE_URL: queueUrl,
-      AWS_ENDPOINT_URL_SQS: proxy.endpoint,
+      AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint,
       RELAY_RECONNECT_MIN_MS: "20",
       RELAY_RECONNECT_MAX_MS: "200",
       RELAY_SQS_TIMEOUT_MS: "1000",
@@ -73,8 +56,8 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
       }
       client.socket.close(1000, "bye");
     }
-    await waitFor("every frame in the queue", () => emulator.messages(queue.name).length >= sent.length);
-    const bodies = emulator.messages(queue.name).map((m) => m.body);
+    await waitFor("every frame in the queue", () => testbed.emulator.messages(queue.name).length >= sent.length);
+    const bodies = testbed.emulator.messages(queue.name).map((m) => m.body);
     assert.deepEqual([...bodies].sort(), [...sent].sort());
   });
 
@@ -92,18 +75,18 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
       }
     };
     send(100);
-    await waitFor("first frames in the queue", () => emulator.messages(queue.name).length === 100);
-    proxy.setMode("refuse");
+    await waitFor("first frames in the queue", () => testbed.emulator.messages(queue.name).length === 100);
+    testbed.proxy.setMode("refuse");
     const outageEndsAt = Date.now() + 3_000;
     while (Date.now() < outageEndsAt) {
       send(20);
       await sleep(100);
     }
-    assert.equal(emulator.messages(queue.name).length, 100, "nothing can arrive while SQS is cut off");
-    proxy.setMode("pass");
+    assert.equal(testbed.emulator.messages(queue.name).length, 100, "nothing can arrive while SQS is cut off");
+    testbed.proxy.setMode("pass");
     send(100);
-    await waitFor("every frame in the queue", () => emulator.messages(queue.name).length >= sent.length, 20_000);
-    assert.deepEqual(emulator.messages(queue.name).map((m) => m.body).sort(), [...sent].sort());
+    await waitFor("every frame in the queue", () => testbed.emulator.messages(queue.name).length >= sent.length, 20_000);
+    assert.deepEqual(testbed.emulator.messages(queue.name).map((m) => m.body).sort(), [...sent].sort());
     assert.ok((await relay.metric("relay_sqs_retried_entries_total")) > 0, "the outage was retried");
     assert.equal(await relay.metric("relay_messages_enqueued_total"), sent.length);
   });
@@ -150,9 +133,9 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
     client.socket.send("y".repeat(1_048_577));
     client.socket.send(nearLimit);
     client.socket.send('{"last":true}');
-    await waitFor("five messages", () => emulator.messages(queue.name).length >= 5);
+    await waitFor("five messages", () => testbed.emulator.messages(queue.name).length >= 5);
     await sleep(200);
-    const messages = emulator.messages(queue.name);
+    const messages = testbed.emulator.messages(queue.name);
     assert.equal(messages.length, 5, "everything but the empty and the oversized frame");
     const byBody = new Map(messages.map((m) => [m.body, m]));
 
@@ -191,7 +174,7 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
     relay = await startRelay({ ...baseEnv(queue.url, feed.url), RELAY_MAX_BUFFER_BYTES: String(maxBufferBytes) });
     const client = await feed.connection(1);
     await waitFor("ready", () => relay!.relay.ready);
-    proxy.setMode("hang");
+    testbed.proxy.setMode("hang");
     const frame = "z".repeat(1_000);
     const total = 20_000; // 20 MB: far more than the buffer and the kernel's socket buffers
     for (let i = 0; i < total; i++) client.socket.send(`${String(i).padStart(6, "0")}${frame}`);
@@ -203,14 +186,14 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
       const received = await relay.metric("relay_frames_received_total", 'type="text"');
       assert.ok(received < total / 2, `reading paused: ${received} of ${total} frames read while SQS hangs`);
       assert.ok(client.socket.bufferedAmount > 1_000_000, "the feed sees the backpressure");
-      proxy.setMode("pass");
-      await waitFor("every frame in the queue", () => emulator.messages(queue.name).length >= total, 40_000, 200);
+      testbed.proxy.setMode("pass");
+      await waitFor("every frame in the queue", () => testbed.emulator.messages(queue.name).length >= total, 40_000, 200);
     } finally {
       clearInterval(sampler);
     }
     // The cap is checked after each frame; ws may still hand over what it already read (≤ 64 KiB).
     assert.ok(maxSeen <= maxBufferBytes + 128 * 1024, `buffer peaked at ${maxSeen} bytes, cap ${maxBufferBytes}`);
-    const bodies = new Set(emulator.messages(queue.name).map((m) => m.body.slice(0, 6)));
+    const bodies = new Set(testbed.emulator.messages(queue.name).map((m) => m.body.slice(0, 6)));
     assert.equal(bodies.size, total, "every frame arrived exactly once");
   });
 
@@ -248,9 +231,9 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
     client.socket.send(JSON.stringify({ product_id: "ETH-USD", sequence: 2 }));
     client.socket.send(JSON.stringify({ product_id: "BTC-USD", sequence: 1 })); // a duplicate
     client.socket.send("no json here");
-    await waitFor("three messages", () => emulator.messages(queue.name).length >= 3);
+    await waitFor("three messages", () => testbed.emulator.messages(queue.name).length >= 3);
     await sleep(300);
-    const messages = emulator.messages(queue.name);
+    const messages = testbed.emulator.messages(queue.name);
     assert.deepEqual(
       messages.map((m) => [m.groupId, m.dedupId]),
       [

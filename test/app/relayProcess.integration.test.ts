@@ -3,51 +3,34 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Emulator, startEmulator } from "../helpers/emulator";
 import { FeedServer } from "../helpers/feedServer";
 import { REPO_ROOT, type RelayProcess, spawnRelay } from "../helpers/relayHarness";
-import { TcpProxy } from "../helpers/tcpProxy";
+import { useSqsTestbed } from "../helpers/sqsTestbed";
 import { sleep, waitFor } from "../helpers/waitFor";
 
 describe("relay process (integration: signals, exit codes, logs)", function () {
   this.timeout(60_000);
-  let emulator: Emulator;
-  let proxy: TcpProxy;
+  const testbed = useSqsTestbed("process-test");
   let feed: FeedServer | undefined;
   let relay: RelayProcess | undefined;
-  let queueCount = 0;
-
-  before(async () => {
-    emulator = await startEmulator();
-    proxy = await TcpProxy.start(emulator.port);
-  });
-  after(async () => {
-    await proxy.close();
-    await emulator.stop();
-  });
   afterEach(async () => {
     relay?.kill();
     await relay?.exited;
-    proxy.setMode("pass");
     await feed?.close();
     relay = undefined;
     feed = undefined;
   });
-
-  function newQueue(): { name: string; url: string } {
-    const name = `process-test-${++queueCount}`;
-    return { name, url: emulator.createQueue(name) };
-  }
+  const newQueue = (): { name: string; url: string } => testbed.newQueue();
 
   const hasLog = (process: RelayProcess, text: string) => () => process.logs().find((line) => String(line.msg).includes(text));
 
   it("on SIGTERM while SQS hangs, closes the feed with 1001, flushes everything once SQS answers, and exits 0", async () => {
     feed = await FeedServer.start();
     const queue = newQueue();
-    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "500", RELAY_SHUTDOWN_TIMEOUT_MS: "15000" });
+    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "500", RELAY_SHUTDOWN_TIMEOUT_MS: "15000" });
     const client = await feed.connection(1, 15_000);
     await waitFor("subscribed", hasLog(relay, "connected"));
-    proxy.setMode("hang");
+    testbed.proxy.setMode("hang");
     const closed = new Promise<number>((resolve) => client.socket.once("close", (code) => resolve(code)));
     for (let i = 0; i < 300; i++) client.socket.send(JSON.stringify({ i }));
     await waitFor("the relay sees SQS failing", hasLog(relay, "SQS call failed"));
@@ -55,10 +38,10 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
     assert.equal(await closed, 1001, "the feed is closed with 1001 (going away)");
     await sleep(1_000);
     assert.equal(relay.child.exitCode, null, "it keeps trying to flush before the deadline");
-    proxy.setMode("pass");
+    testbed.proxy.setMode("pass");
     const { code } = await relay.exited;
     assert.equal(code, 0);
-    const bodies = emulator.messages(queue.name).map((m) => m.body);
+    const bodies = testbed.emulator.messages(queue.name).map((m) => m.body);
     assert.equal(new Set(bodies).size, 300, "every frame received is in SQS");
     assert.ok(relay.logs().some((l) => String(l.msg).includes("shutdown complete")));
   });
@@ -66,10 +49,10 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
   it("exits non-zero and says how many frames were not delivered when the deadline passes", async () => {
     feed = await FeedServer.start();
     const queue = newQueue();
-    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "300", RELAY_SHUTDOWN_TIMEOUT_MS: "1500" });
+    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "300", RELAY_SHUTDOWN_TIMEOUT_MS: "1500" });
     const client = await feed.connection(1, 15_000);
     await waitFor("connected", hasLog(relay, "connected"));
-    proxy.setMode("refuse");
+    testbed.proxy.setMode("refuse");
     for (let i = 0; i < 50; i++) client.socket.send(`frame ${i}`);
     await waitFor("the relay sees SQS failing", hasLog(relay, "SQS call failed"));
     const signalledAt = Date.now();
@@ -92,7 +75,7 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
     relay = spawnRelay({
       RELAY_URL: `${feed.url}/stream?apikey=${urlSecret}`,
       RELAY_QUEUE_URL: queue.url,
-      AWS_ENDPOINT_URL_SQS: proxy.endpoint,
+      AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint,
       RELAY_TOKEN: token,
       RELAY_HEADERS: JSON.stringify({ "X-Api-Key": headerSecret }),
       RELAY_RECONNECT_MIN_MS: "20",
@@ -105,7 +88,7 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
     client.socket.send("hello");
     client.socket.terminate();
     await feed.connection(2);
-    await waitFor("the frame in SQS", () => emulator.messages(queue.name).length === 1);
+    await waitFor("the frame in SQS", () => testbed.emulator.messages(queue.name).length === 1);
     relay.child.kill("SIGTERM");
     assert.equal((await relay.exited).code, 0);
     const output = relay.stdout.join("\n") + relay.stderr.join("");
@@ -121,11 +104,11 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
       execFileSync(path.join(REPO_ROOT, "node_modules", ".bin", "esbuild"), ["app/main.ts", "--bundle", "--platform=node", "--target=node20", `--outfile=${outfile}`, "--log-level=warning"], { cwd: REPO_ROOT });
       feed = await FeedServer.start();
       const queue = newQueue();
-      relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: proxy.endpoint, RELAY_SUBSCRIBE: '["hi"]' }, { bundle: outfile });
+      relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, RELAY_SUBSCRIBE: '["hi"]' }, { bundle: outfile });
       const client = await feed.connection(1, 15_000);
       await waitFor("subscribe message", () => client.received[0] === "hi");
       client.socket.send('{"from":"bundle"}');
-      await waitFor("the frame in SQS", () => emulator.messages(queue.name).length === 1);
+      await waitFor("the frame in SQS", () => testbed.emulator.messages(queue.name).length === 1);
       relay.child.kill("SIGTERM");
       assert.equal((await relay.exited).code, 0);
     } finally {
