@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { fullJitterDelayMs } from "./backoff";
-import { FeedSocket } from "./FeedSocket";
+import { FeedSocket, type SocketSettings } from "./FeedSocket";
 
 /** Where and how to connect, worked out again before every connect (fresh URL, token, cursor). */
 export interface ConnectTarget {
@@ -12,12 +12,7 @@ export interface ConnectTarget {
 export interface FeedConnectionOptions {
   /** Runs before every connect; a rejection is logged and retried with backoff. */
   readonly prepare: () => Promise<ConnectTarget>;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly protocols: readonly string[];
-  readonly perMessageDeflate: boolean;
-  readonly pingIntervalMs: number;
-  readonly idleTimeoutMs: number;
-  readonly heartbeat: { readonly message: string; readonly intervalMs: number } | undefined;
+  readonly socket: SocketSettings;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
   /** Planned rotation: a connection older than this is replaced, make-before-break (0 = off). */
@@ -152,15 +147,10 @@ export class FeedConnection {
     let socket: FeedSocket;
     try {
       socket = new FeedSocket({
+        ...this.options.socket,
         connectionId,
         url: target.url,
         subscribe: target.subscribe,
-        headers: this.options.headers,
-        protocols: this.options.protocols,
-        perMessageDeflate: this.options.perMessageDeflate,
-        pingIntervalMs: this.options.pingIntervalMs,
-        idleTimeoutMs: this.options.idleTimeoutMs,
-        heartbeat: this.options.heartbeat,
         paused: this.pausedValue,
         logger: this.options.logger,
         onFrame: this.options.onFrame,

@@ -12,17 +12,21 @@ export const SocketState = Object.freeze({
 } as const);
 export type SocketState = (typeof SocketState)[keyof typeof SocketState];
 
-export interface FeedSocketOptions {
-  readonly connectionId: string;
-  readonly url: string;
+/** What every connection to the feed is opened and kept alive with. */
+export interface SocketSettings {
   readonly headers: Readonly<Record<string, string>>;
   readonly protocols: readonly string[];
-  readonly subscribe: readonly string[];
   readonly perMessageDeflate: boolean;
   readonly pingIntervalMs: number;
   readonly idleTimeoutMs: number;
-  /** An app-level message sent every heartbeatIntervalMs while open. */
+  /** An app-level message sent every intervalMs while open. */
   readonly heartbeat: { readonly message: string; readonly intervalMs: number } | undefined;
+}
+
+export interface FeedSocketOptions extends SocketSettings {
+  readonly connectionId: string;
+  readonly url: string;
+  readonly subscribe: readonly string[];
   readonly paused: boolean;
   readonly logger: Logger;
   readonly onFrame: (data: Buffer, isBinary: boolean, connectionId: string) => void;

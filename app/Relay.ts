@@ -89,12 +89,7 @@ export class Relay {
     });
     this.feed = new FeedConnection({
       prepare: () => this.prepare(),
-      headers: config.headers,
-      protocols: config.protocols,
-      perMessageDeflate: config.perMessageDeflate,
-      pingIntervalMs: config.pingIntervalMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      heartbeat: config.heartbeat,
+      socket: config,
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
       maxConnectionAgeMs: config.maxConnectionAgeMs,
