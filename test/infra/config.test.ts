@@ -9,7 +9,7 @@ function source(changes: Record<string, string | undefined> = {}): ConfigSource 
     if (key.startsWith("ws-relay:")) values[key.slice("ws-relay:".length)] = value;
   }
   Object.assign(values, changes);
-  return { get: (key) => values[key], getSecret: () => undefined };
+  return { get: (key) => values[key], getSecret: () => undefined, isSecret: () => false };
 }
 
 function rejects(changes: Record<string, string | undefined>, message: RegExp): void {
@@ -34,7 +34,7 @@ describe("readConfig", () => {
   });
 
   it("names the key, what was expected and what was given", () => {
-    rejects({ feedUrl: undefined }, /^ws-relay:feedUrl: expected a value, got nothing$/);
+    rejects({ feedUrl: undefined }, /^ws-relay:feedUrl: expected a ws:\/\/ or wss:\/\/ URL \(optional only with a feedPreset that sets one, or with fetchUrl and fetchAs url\), got nothing$/);
     rejects({ feedUrl: "https://example.com" }, /^ws-relay:feedUrl: expected a ws:\/\/ or wss:\/\/ URL, got "https:\/\/example.com"$/);
     rejects({ desiredCount: "one" }, /^ws-relay:desiredCount: expected an integer from 0 to 10, got "one"$/);
     rejects({ architecture: "arm" }, /^ws-relay:architecture: expected one of arm64, x86_64, got "arm"$/);
