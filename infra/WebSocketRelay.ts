@@ -53,6 +53,8 @@ export class WebSocketRelay extends pulumi.ComponentResource {
   readonly serviceName: pulumi.Output<string>;
   readonly dashboardUrl: pulumi.Output<string>;
   readonly alarmTopicArn: pulumi.Output<string>;
+  /** The SSM parameter holding the relay's resume cursor; undefined when no cursor is configured. */
+  readonly cursorParameterName: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: WebSocketRelayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ws-relay:index:WebSocketRelay", name, {}, opts);
@@ -133,16 +135,28 @@ export class WebSocketRelay extends pulumi.ComponentResource {
 
     // ---- Relay service -----------------------------------------------------------------------
     const relayLogGroup = new aws.cloudwatch.LogGroup(`${name}-relay-logs`, { retentionInDays: args.logRetentionDays, tags }, parent);
-    const tokenSecret = args.feedToken === undefined
-      ? undefined
-      : new aws.secretsmanager.Secret(`${name}-feed-token`, { description: `ws-relay ${name}: feed token (RELAY_TOKEN)`, tags }, parent);
-    if (tokenSecret !== undefined && args.feedToken !== undefined) {
-      new aws.secretsmanager.SecretVersion(`${name}-feed-token`, { secretId: tokenSecret.id, secretString: args.feedToken }, parent);
-    }
+    // Credentials reach the container only through `secrets`: ECS (the execution role) reads them.
+    const containerSecret = (suffix: string, variable: string, value: pulumi.Output<string> | undefined) => {
+      if (value === undefined) return undefined;
+      const secret = new aws.secretsmanager.Secret(`${name}-${suffix}`, { description: `ws-relay ${name}: ${variable}`, tags }, parent);
+      new aws.secretsmanager.SecretVersion(`${name}-${suffix}`, { secretId: secret.id, secretString: value }, parent);
+      return { variable, arn: secret.arn };
+    };
+    const secrets = [
+      containerSecret("feed-token", "RELAY_TOKEN", args.feedToken),
+      containerSecret("fetch-headers", "RELAY_FETCH_HEADERS", args.fetchHeaders),
+    ].filter((secret) => secret !== undefined);
+
+    // The resume cursor lives in an SSM parameter the relay creates with its first PutParameter.
+    // The program does not create it: SSM values cannot be empty, and any placeholder would be read
+    // back by the relay as a real cursor. Deploys therefore never touch it (destroy leaves it; see README).
+    const cursorParameterName = args.persistCursor ? `/${pulumi.getProject()}/${pulumi.getStack()}/${name}/cursor` : undefined;
+    // A name starting with "/" follows "parameter" directly in the ARN.
+    const cursorParameterArn = cursorParameterName === undefined ? undefined : pulumi.interpolate`arn:${partition}:ssm:${region}:${accountId}:parameter${cursorParameterName}`;
 
     const ecsAssumeRole = assumeRolePolicy("ecs-tasks.amazonaws.com");
     const executionRole = new aws.iam.Role(`${name}-relay-execution`, {
-      description: "ws-relay: ECS agent pulls the image, writes logs, reads the feed token",
+      description: "ws-relay: ECS agent pulls the image, writes logs, reads the relay's secrets",
       assumeRolePolicy: ecsAssumeRole,
       tags,
     }, parent);
@@ -155,12 +169,12 @@ export class WebSocketRelay extends pulumi.ComponentResource {
           { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
           { Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], Resource: repositoryArn },
           { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${relayLogGroup.arn}:*` },
-          ...(tokenSecret ? [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: tokenSecret.arn }] : []),
+          ...secrets.map((secret) => ({ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secret.arn })),
         ],
       }),
     }, parent);
     const taskRole = new aws.iam.Role(`${name}-relay-task`, {
-      description: "ws-relay: the relay's own AWS calls (send to its queue)",
+      description: "ws-relay: the relay's own AWS calls (send to its queue, keep its cursor)",
       assumeRolePolicy: ecsAssumeRole,
       tags,
     }, parent);
@@ -169,7 +183,11 @@ export class WebSocketRelay extends pulumi.ComponentResource {
       role: taskRole.id,
       policy: pulumi.jsonStringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.arn }],
+        Statement: [
+          { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.arn },
+          // Read at start, overwritten (Type String) while running and at shutdown: this one parameter only.
+          ...(cursorParameterArn ? [{ Effect: "Allow", Action: ["ssm:GetParameter", "ssm:PutParameter"], Resource: cursorParameterArn }] : []),
+        ],
       }),
     }, parent);
 
@@ -180,15 +198,15 @@ export class WebSocketRelay extends pulumi.ComponentResource {
     }, parent);
     const stopTimeoutSeconds = Math.ceil(args.relayShutdownTimeoutMs / 1000) + STOP_TIMEOUT_MARGIN_SECONDS;
     const containerDefinitions = pulumi
-      .all([image.imageUri, queue.url, region, relayLogGroup.name, tokenSecret?.arn])
-      .apply(([imageUri, queueUrl, regionName, logGroupName, tokenSecretArn]) =>
+      .all([image.imageUri, queue.url, region, relayLogGroup.name, pulumi.all(secrets.map((secret) => secret.arn))])
+      .apply(([imageUri, queueUrl, regionName, logGroupName, secretArns]) =>
         JSON.stringify([
           {
             name: CONTAINER_NAME,
             image: imageUri,
             essential: true,
-            environment: relayEnvironment(args, queueUrl, regionName),
-            secrets: tokenSecretArn ? [{ name: "RELAY_TOKEN", valueFrom: tokenSecretArn }] : [],
+            environment: relayEnvironment(args, queueUrl, regionName, cursorParameterName),
+            secrets: secrets.map((secret, index) => ({ name: secret.variable, valueFrom: secretArns[index]! })),
             readonlyRootFilesystem: true,
             // The relay's HTTP port, for health checks inside the task only: the security group has no ingress.
             portMappings: [{ containerPort: RELAY_HEALTH_PORT, protocol: "tcp" }],
@@ -337,6 +355,7 @@ export class WebSocketRelay extends pulumi.ComponentResource {
     this.imageUri = image.imageUri;
     this.serviceName = service.name;
     this.alarmTopicArn = topic.arn;
+    this.cursorParameterName = cursorParameterName === undefined ? undefined : pulumi.output(cursorParameterName);
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${dashboard.dashboardName}`;
     this.registerOutputs({
       queueUrl: this.queueUrl,
@@ -347,6 +366,7 @@ export class WebSocketRelay extends pulumi.ComponentResource {
       serviceName: this.serviceName,
       dashboardUrl: this.dashboardUrl,
       alarmTopicArn: this.alarmTopicArn,
+      cursorParameterName: this.cursorParameterName,
     });
   }
 

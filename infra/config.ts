@@ -1,17 +1,22 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { PRESETS } from "../app/presets";
 
 /** What `readConfig` needs from `pulumi.Config`; a plain object can stand in for it in tests. */
 export interface ConfigSource {
   get(key: string): string | undefined;
   getSecret(key: string): pulumi.Output<string> | undefined;
+  /** True when the stack holds the key encrypted (`pulumi config set --secret`). */
+  isSecret(key: string): boolean;
 }
 
 export type Architecture = "arm64" | "x86_64";
 export type DedupScope = "queue" | "messageGroup";
+export type FetchAs = "url" | "token";
 
 /** Every setting of a stack, read and validated once. Units are in the names. */
 export interface RelayStackConfig {
-  readonly feedUrl: string;
+  /** Undefined when the preset supplies the URL or it is fetched before each connect (`fetchAs: url`). */
+  readonly feedUrl: string | undefined;
   /** Sent in order after every connect (`RELAY_SUBSCRIBE`). */
   readonly feedSubscribe: readonly unknown[];
   /** Non-secret handshake headers (`RELAY_HEADERS`). */
@@ -32,6 +37,44 @@ export interface RelayStackConfig {
   readonly relayMaxInFlight: number | undefined;
   readonly relayShutdownTimeoutMs: number;
   readonly relayLogLevel: string;
+  readonly relaySqsTimeoutMs: number | undefined;
+  readonly relayUnhealthyAfterMs: number | undefined;
+  readonly relayMaxConnectionAgeMs: number | undefined;
+
+  /**
+   * Feed lifecycle (issue 6). Each value is what the stack sets, or undefined: the relay then
+   * applies the preset's default, if any, and its own.
+   */
+  readonly feedPreset: string | undefined;
+  readonly feedReconnectOn: string | undefined;
+  readonly feedDropMatching: string | undefined;
+  readonly feedPerMessageDeflate: boolean | undefined;
+  readonly fetchUrl: string | undefined;
+  readonly fetchMethod: string | undefined;
+  /** Secret: a JSON object of headers that carry credentials (`RELAY_FETCH_HEADERS`). */
+  readonly fetchHeaders: pulumi.Output<string> | undefined;
+  readonly fetchBody: string | undefined;
+  readonly fetchPointer: string | undefined;
+  readonly fetchAs: FetchAs | undefined;
+  readonly keepAliveUrl: string | undefined;
+  readonly keepAliveMethod: string | undefined;
+  readonly keepAliveIntervalMs: number | undefined;
+  readonly ackIdPointer: string | undefined;
+  readonly ackTemplate: string | undefined;
+  readonly cursorPointer: string | undefined;
+  readonly cursorRewind: number | undefined;
+  /**
+   * True when a resume cursor is in effect (set here or by the preset): the relay then keeps it in
+   * an SSM parameter of its own, saved every `cursorSaveIntervalMs`.
+   */
+  readonly persistCursor: boolean;
+  readonly cursorSaveIntervalMs: number;
+  readonly overlapDedupPointer: string | undefined;
+  readonly overlapDedupWindowSize: number | undefined;
+  readonly sequencePointer: string | undefined;
+  readonly sequenceKeyPointer: string | undefined;
+  readonly heartbeatMessage: string | undefined;
+  readonly heartbeatIntervalMs: number | undefined;
 
   readonly fifo: boolean;
   readonly messageGroupId: string | undefined;
@@ -98,8 +141,16 @@ function range(from: number, to: number, step: number): number[] {
 export function readConfig(source: ConfigSource): RelayStackConfig {
   const read = new Reader(source);
 
-  const feedUrl = read.string("feedUrl", { required: true })!;
-  if (!/^wss?:\/\/[^\s/]+/.test(feedUrl)) read.fail("feedUrl", "a ws:// or wss:// URL", feedUrl);
+  const lifecycle = readLifecycle(read, source);
+  const feedUrl = read.string("feedUrl");
+  if (feedUrl === undefined && !lifecycle.urlSupplied) {
+    read.fail("feedUrl", "a ws:// or wss:// URL (optional only with a feedPreset that sets one, or with fetchUrl and fetchAs url)", undefined);
+  }
+  if (feedUrl !== undefined && !/^wss?:\/\/[^\s/]+/.test(feedUrl)) read.fail("feedUrl", "a ws:// or wss:// URL", feedUrl);
+  const feedSubscribe = read.array("feedSubscribe");
+  lifecycle.checkPlaceholders("feedUrl", feedUrl);
+  lifecycle.checkPlaceholders("feedSubscribe", feedSubscribe.length > 0 ? JSON.stringify(feedSubscribe) : undefined);
+  const feedToken = read.secret("feedToken", "pulumi config set --secret feedToken <token>");
   const feedTokenHeader = read.string("feedTokenHeader") ?? "Authorization";
   const feedHeaders = read.stringRecord("feedHeaders");
   for (const header of Object.keys(feedHeaders)) {
@@ -156,10 +207,10 @@ export function readConfig(source: ConfigSource): RelayStackConfig {
 
   return Object.freeze({
     feedUrl,
-    feedSubscribe: Object.freeze(read.array("feedSubscribe")),
+    feedSubscribe: Object.freeze(feedSubscribe),
     feedHeaders: Object.freeze(feedHeaders),
     feedProtocols: Object.freeze(read.stringArray("feedProtocols")),
-    feedToken: source.getSecret("feedToken"),
+    feedToken,
     feedTokenHeader,
     feedTokenScheme: read.string("feedTokenScheme", { allowEmpty: true }) ?? "Bearer",
 
@@ -171,6 +222,10 @@ export function readConfig(source: ConfigSource): RelayStackConfig {
     relayMaxInFlight: read.integer("relayMaxInFlight", 1, 100),
     relayShutdownTimeoutMs,
     relayLogLevel: read.oneOf("relayLogLevel", LOG_LEVELS) ?? "info",
+    relaySqsTimeoutMs: read.integer("relaySqsTimeoutMs", 100, 60_000),
+    relayUnhealthyAfterMs: read.integer("relayUnhealthyAfterMs", 1000, 86_400_000),
+    relayMaxConnectionAgeMs: readMaxConnectionAge(read),
+    ...lifecycle.values,
 
     fifo,
     messageGroupId,
@@ -196,6 +251,172 @@ export function readConfig(source: ConfigSource): RelayStackConfig {
 
     network: readNetwork(read),
   });
+}
+
+// The relay's RELAY_FETCH_METHOD / RELAY_KEEPALIVE_METHOD.
+const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+// Presets whose pre-connect fetch fails without credentials, with what to put in fetchHeaders.
+const PRESET_FETCH_HEADERS: Readonly<Record<string, string>> = {
+  slack: `'{"Authorization":"Bearer xapp-…"}' (an app-level token with connections:write)`,
+  binance: `'{"X-MBX-APIKEY":"…"}' (the API key)`,
+};
+// Parameter Store throughput is a per-account, per-region quota shared by every GetParameter and
+// PutParameter caller (ThrottlingException "Rate exceeded" beyond it): save at most once a second.
+const MIN_CURSOR_SAVE_INTERVAL_MS = 1000;
+const DEFAULT_CURSOR_SAVE_INTERVAL_MS = 1000;
+// Make-before-break rotation opens a connection and subscribes before closing the old one.
+const MIN_CONNECTION_AGE_MS = 10_000;
+// RFC 9110 field-name (token), as the relay checks it.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const JSON_POINTER = /^(\/([^~/]|~[01])*)+$/;
+
+type LifecycleValues = Pick<
+  RelayStackConfig,
+  | "feedPreset" | "feedReconnectOn" | "feedDropMatching" | "feedPerMessageDeflate"
+  | "fetchUrl" | "fetchMethod" | "fetchHeaders" | "fetchBody" | "fetchPointer" | "fetchAs"
+  | "keepAliveUrl" | "keepAliveMethod" | "keepAliveIntervalMs" | "ackIdPointer" | "ackTemplate"
+  | "cursorPointer" | "cursorRewind" | "persistCursor" | "cursorSaveIntervalMs"
+  | "overlapDedupPointer" | "overlapDedupWindowSize" | "sequencePointer" | "sequenceKeyPointer"
+  | "heartbeatMessage" | "heartbeatIntervalMs"
+>;
+
+interface Lifecycle {
+  readonly values: LifecycleValues;
+  /** The preset supplies RELAY_URL, or the URL is fetched before each connect. */
+  readonly urlSupplied: boolean;
+  /** Fails when `{{token}}` or `{{cursor}}` in a value has nothing to fill it. */
+  checkPlaceholders(key: string, text: string | undefined): void;
+}
+
+/**
+ * The feed-lifecycle keys. A preset supplies defaults the relay applies itself, so only the keys
+ * the stack sets reach the container; the preset's values count here only for the checks that
+ * settings go together (a fetch method needs a fetch URL, a cursor needs an SSM parameter…).
+ */
+function readLifecycle(read: Reader, source: ConfigSource): Lifecycle {
+  const feedPreset = read.oneOf("feedPreset", Object.keys(PRESETS));
+  const preset: Readonly<Record<string, string>> = feedPreset === undefined ? {} : PRESETS[feedPreset]!;
+  const fromPreset = feedPreset === undefined ? "" : ` (feedPreset ${feedPreset} does not set it)`;
+  /** Fails when `key` is set but `what` (here or in the preset) is not. */
+  const needs = (key: string, value: unknown, present: unknown, what: string) => {
+    if (value !== undefined && present === undefined) read.fail(key, `unset unless ${what} is set${fromPreset}`, value);
+  };
+
+  const fetchUrl = read.httpUrl("fetchUrl");
+  const effectiveFetchUrl = fetchUrl ?? preset.RELAY_FETCH_URL;
+  const fetchMethod = read.oneOf("fetchMethod", HTTP_METHODS);
+  const fetchBody = read.string("fetchBody");
+  const fetchPointer = read.pointer("fetchPointer");
+  const fetchAs = read.oneOf("fetchAs", ["url", "token"] as const);
+  const fetchHeaders = readFetchHeaders(read, source);
+  for (const [key, value] of [["fetchMethod", fetchMethod], ["fetchBody", fetchBody], ["fetchPointer", fetchPointer], ["fetchAs", fetchAs]] as const) {
+    needs(key, value, effectiveFetchUrl, "fetchUrl");
+  }
+  if (fetchHeaders !== undefined && effectiveFetchUrl === undefined) read.fail("fetchHeaders", `unset unless fetchUrl is set${fromPreset}`, "a secret value (not shown)");
+  if (effectiveFetchUrl !== undefined && (fetchPointer ?? preset.RELAY_FETCH_POINTER) === undefined) {
+    read.fail("fetchPointer", "a JSON pointer to the value in the fetch response, like /url (required with fetchUrl)", undefined);
+  }
+  const credentials = feedPreset === undefined ? undefined : PRESET_FETCH_HEADERS[feedPreset];
+  if (credentials !== undefined && fetchHeaders === undefined) {
+    read.fail("fetchHeaders", `the credentials feedPreset ${feedPreset} fetches with: pulumi config set --secret fetchHeaders ${credentials}`, undefined);
+  }
+  const effectiveFetchAs = effectiveFetchUrl === undefined ? undefined : (fetchAs ?? preset.RELAY_FETCH_AS ?? "token");
+
+  const keepAliveUrl = read.httpUrl("keepAliveUrl");
+  const effectiveKeepAliveUrl = keepAliveUrl ?? preset.RELAY_KEEPALIVE_URL;
+  const keepAliveMethod = read.oneOf("keepAliveMethod", HTTP_METHODS);
+  const keepAliveIntervalMs = read.integer("keepAliveIntervalMs", 1000, 86_400_000);
+  needs("keepAliveMethod", keepAliveMethod, effectiveKeepAliveUrl, "keepAliveUrl");
+  needs("keepAliveIntervalMs", keepAliveIntervalMs, effectiveKeepAliveUrl, "keepAliveUrl");
+
+  const ackIdPointer = read.pointer("ackIdPointer");
+  const ackTemplate = read.string("ackTemplate");
+  needs("ackTemplate", ackTemplate, ackIdPointer ?? preset.RELAY_ACK_ID_POINTER, "ackIdPointer");
+
+  const cursorPointer = read.pointer("cursorPointer");
+  const persistCursor = (cursorPointer ?? preset.RELAY_CURSOR_POINTER) !== undefined;
+  const cursorRewind = read.number("cursorRewind", 0);
+  const cursorSaveIntervalMs = read.integer("cursorSaveIntervalMs", MIN_CURSOR_SAVE_INTERVAL_MS, 3_600_000);
+  needs("cursorRewind", cursorRewind, persistCursor || undefined, "cursorPointer");
+  needs("cursorSaveIntervalMs", cursorSaveIntervalMs, persistCursor || undefined, "cursorPointer");
+
+  const overlapDedupPointer = read.pointer("overlapDedupPointer");
+  const overlapDedupWindowSize = read.integer("overlapDedupWindowSize", 1, 10_000_000);
+  needs("overlapDedupWindowSize", overlapDedupWindowSize, overlapDedupPointer ?? preset.RELAY_DEDUP_POINTER, "overlapDedupPointer");
+
+  const sequencePointer = read.pointer("sequencePointer");
+  const sequenceKeyPointer = read.pointer("sequenceKeyPointer");
+  needs("sequenceKeyPointer", sequenceKeyPointer, sequencePointer ?? preset.RELAY_SEQUENCE_POINTER, "sequencePointer");
+
+  const heartbeatMessage = read.string("heartbeatMessage");
+  const heartbeatIntervalMs = read.integer("heartbeatIntervalMs", 100, 3_600_000);
+  needs("heartbeatIntervalMs", heartbeatIntervalMs, heartbeatMessage ?? preset.RELAY_HEARTBEAT_MESSAGE, "heartbeatMessage");
+
+  const checkPlaceholders = (key: string, text: string | undefined) => {
+    if (text === undefined) return;
+    if (/\{\{\s*token\s*\}\}/.test(text) && effectiveFetchAs !== "token") {
+      read.fail(key, `no {{token}} unless fetchUrl fetches a token (fetchAs token)${fromPreset}`, text);
+    }
+    if (/\{\{\s*cursor\s*\}\}/.test(text) && !persistCursor) read.fail(key, `no {{cursor}} unless cursorPointer is set${fromPreset}`, text);
+  };
+  checkPlaceholders("keepAliveUrl", keepAliveUrl);
+
+  return {
+    urlSupplied: preset.RELAY_URL !== undefined || effectiveFetchAs === "url",
+    checkPlaceholders,
+    values: {
+      feedPreset,
+      feedReconnectOn: read.regex("feedReconnectOn"),
+      feedDropMatching: read.regex("feedDropMatching"),
+      feedPerMessageDeflate: read.boolean("feedPerMessageDeflate"),
+      fetchUrl,
+      fetchMethod,
+      fetchHeaders,
+      fetchBody,
+      fetchPointer,
+      fetchAs,
+      keepAliveUrl,
+      keepAliveMethod,
+      keepAliveIntervalMs,
+      ackIdPointer,
+      ackTemplate,
+      cursorPointer,
+      cursorRewind,
+      persistCursor,
+      cursorSaveIntervalMs: cursorSaveIntervalMs ?? DEFAULT_CURSOR_SAVE_INTERVAL_MS,
+      overlapDedupPointer,
+      overlapDedupWindowSize,
+      sequencePointer,
+      sequenceKeyPointer,
+      heartbeatMessage,
+      heartbeatIntervalMs,
+    },
+  };
+}
+
+/** `fetchHeaders` carries credentials: only as a Pulumi secret, checked without ever echoing it. */
+function readFetchHeaders(read: Reader, source: ConfigSource): pulumi.Output<string> | undefined {
+  const headers = read.secret("fetchHeaders", `pulumi config set --secret fetchHeaders '{"Authorization":"Bearer …"}'`);
+  if (headers === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source.get("fetchHeaders")!);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
+    Object.entries(parsed).every(([name, value]) => HEADER_NAME.test(name) && typeof value === "string");
+  if (!valid) read.fail("fetchHeaders", `a JSON object of header names to string values, like {"Authorization":"Bearer …"}`, "a secret value (not shown)");
+  return headers;
+}
+
+function readMaxConnectionAge(read: Reader): number | undefined {
+  const ageMs = read.integer("relayMaxConnectionAgeMs", 0, 604_800_000);
+  if (ageMs !== undefined && ageMs > 0 && ageMs < MIN_CONNECTION_AGE_MS) {
+    read.fail("relayMaxConnectionAgeMs", `0 (no rotation) or at least ${MIN_CONNECTION_AGE_MS}`, ageMs);
+  }
+  return ageMs;
 }
 
 function readImageTag(read: Reader): string {
@@ -253,6 +474,54 @@ class Reader {
     if (value === undefined || (value === "" && !options.allowEmpty)) {
       if (options.required) this.fail(key, options.hint ?? "a value", value);
       return undefined;
+    }
+    return value;
+  }
+
+  /**
+   * A key that must be stored encrypted. A plaintext value is refused without being shown: it
+   * may already sit in a committed stack file, and then the credential needs rotating.
+   */
+  secret(key: string, howToSet: string): pulumi.Output<string> | undefined {
+    if (!this.has(key)) return undefined;
+    if (!this.source.isSecret(key)) {
+      throw new ConfigError(
+        `ws-relay:${key}: expected a secret (${howToSet}), got a plaintext value (not shown; ` +
+          "remove it from the stack file, set it again with --secret, and rotate it if it was committed)",
+      );
+    }
+    return this.source.getSecret(key);
+  }
+
+  number(key: string, min: number): number | undefined {
+    const value = this.source.get(key);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (value.trim() === "" || !Number.isFinite(parsed) || parsed < min) this.fail(key, `a number of at least ${min}`, value);
+    return parsed;
+  }
+
+  /** An http(s) URL; `{{token}}` placeholders are allowed anywhere in it. */
+  httpUrl(key: string): string | undefined {
+    const value = this.string(key);
+    if (value !== undefined && !/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/.test(value)) this.fail(key, "an http:// or https:// URL", value);
+    return value;
+  }
+
+  /** An RFC 6901 JSON pointer into each frame (or response), like /time_us. */
+  pointer(key: string): string | undefined {
+    const value = this.string(key);
+    if (value !== undefined && !JSON_POINTER.test(value)) this.fail(key, "a JSON pointer like /time_us (~ escaped as ~0, / as ~1)", value);
+    return value;
+  }
+
+  regex(key: string): string | undefined {
+    const value = this.string(key);
+    if (value === undefined) return undefined;
+    try {
+      new RegExp(value);
+    } catch (error) {
+      this.fail(key, `a JavaScript regular expression (${(error as Error).message})`, value);
     }
     return value;
   }

@@ -1,9 +1,9 @@
-import * as pulumi from "@pulumi/pulumi";
 import { readConfig } from "./config";
+import { pulumiConfigSource } from "./pulumiConfigSource";
 import { WebSocketRelay } from "./WebSocketRelay";
 
 // One feed per stack here; a program can create several WebSocketRelay components, one per feed.
-const config = readConfig(new pulumi.Config());
+const config = readConfig(pulumiConfigSource());
 const relay = new WebSocketRelay("relay", config);
 
 export const queueUrl = relay.queueUrl;
@@ -14,3 +14,4 @@ export const imageUri = relay.imageUri;
 export const serviceName = relay.serviceName;
 export const dashboardUrl = relay.dashboardUrl;
 export const alarmTopicArn = relay.alarmTopicArn;
+export const cursorParameterName = relay.cursorParameterName;

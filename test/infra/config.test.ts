@@ -1,24 +1,43 @@
 import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, readConfig, type ConfigSource } from "../../infra/config";
 import { DEPLOY_TIME_CONFIG, stackConfig } from "./pulumiHarness";
 
-/** A stack's config as pulumi.Config would serve it, with some keys changed or removed (undefined). */
-function source(changes: Record<string, string | undefined> = {}): ConfigSource {
+/**
+ * A stack's config as pulumi.Config would serve it, with some keys changed or removed (undefined);
+ * `secretKeys` are the ones stored with `--secret`.
+ */
+function source(changes: Record<string, string | undefined> = {}, secretKeys: readonly string[] = []): ConfigSource {
   const values: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries({ ...stackConfig("dev"), ...DEPLOY_TIME_CONFIG })) {
     if (key.startsWith("ws-relay:")) values[key.slice("ws-relay:".length)] = value;
   }
   Object.assign(values, changes);
-  return { get: (key) => values[key], getSecret: () => undefined };
+  return {
+    get: (key) => values[key],
+    getSecret: (key) => (values[key] === undefined ? undefined : pulumi.secret(values[key]!)),
+    isSecret: (key) => secretKeys.includes(key),
+  };
 }
 
-function rejects(changes: Record<string, string | undefined>, message: RegExp): void {
-  assert.throws(() => readConfig(source(changes)), (error: unknown) => {
+/** The message readConfig fails with. */
+function failure(changes: Record<string, string | undefined>, secretKeys: readonly string[] = []): string {
+  try {
+    readConfig(source(changes, secretKeys));
+  } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
-    assert.match(error.message, message);
-    return true;
-  });
+    return error.message;
+  }
+  return assert.fail("readConfig accepted the config");
 }
+
+function rejects(changes: Record<string, string | undefined>, message: RegExp, secretKeys: readonly string[] = []): void {
+  assert.match(failure(changes, secretKeys), message);
+}
+
+/** The dev stack without its Coinbase feed, for a preset to supply one. */
+const NO_FEED = { feedUrl: undefined, feedSubscribe: undefined };
+const SLACK_HEADERS = '{"Authorization":"Bearer xapp-1-A0-4242-c0ffee"}';
 
 describe("readConfig", () => {
   it("reads the dev stack file into typed values with defaults for the rest", () => {
@@ -34,7 +53,7 @@ describe("readConfig", () => {
   });
 
   it("names the key, what was expected and what was given", () => {
-    rejects({ feedUrl: undefined }, /^ws-relay:feedUrl: expected a value, got nothing$/);
+    rejects({ feedUrl: undefined }, /^ws-relay:feedUrl: expected a ws:\/\/ or wss:\/\/ URL \(optional only with a feedPreset that sets one, or with fetchUrl and fetchAs url\), got nothing$/);
     rejects({ feedUrl: "https://example.com" }, /^ws-relay:feedUrl: expected a ws:\/\/ or wss:\/\/ URL, got "https:\/\/example.com"$/);
     rejects({ desiredCount: "one" }, /^ws-relay:desiredCount: expected an integer from 0 to 10, got "one"$/);
     rejects({ architecture: "arm" }, /^ws-relay:architecture: expected one of arm64, x86_64, got "arm"$/);
@@ -85,5 +104,92 @@ describe("readConfig", () => {
     const config = readConfig(source({ vpcId: "vpc-1", subnetIds: '["subnet-1"]', vpcCidr: undefined, availabilityZoneCount: undefined, assignPublicIp: "true" }));
     assert.deepEqual(config.network, { kind: "existing", vpcId: "vpc-1", subnetIds: ["subnet-1"], assignPublicIp: true });
     rejects({ vpcCidr: "10.0.0.0/8" }, /^ws-relay:vpcCidr: expected an IPv4 CIDR from \/16 to \/24/);
+  });
+
+  describe("feed lifecycle keys", () => {
+    it("leaves the URL and the cursor to a preset, passing on only what the stack sets", () => {
+      const config = readConfig(source({ ...NO_FEED, feedPreset: "jetstream", cursorRewind: "5000000" }));
+
+      assert.equal(config.feedUrl, undefined);
+      assert.equal(config.feedPreset, "jetstream");
+      assert.equal(config.cursorPointer, undefined, "the preset's /time_us is applied by the relay");
+      assert.equal(config.cursorRewind, 5_000_000);
+      assert.equal(config.persistCursor, true);
+      assert.equal(config.cursorSaveIntervalMs, 1000);
+      assert.equal(config.overlapDedupPointer, undefined);
+    });
+
+    it("keeps a cursor only when a pointer is in effect", () => {
+      assert.equal(readConfig(source()).persistCursor, false);
+      assert.equal(readConfig(source({ feedPreset: "coinbase" })).persistCursor, false);
+      assert.equal(readConfig(source({ cursorPointer: "/seq", cursorSaveIntervalMs: "5000" })).cursorSaveIntervalMs, 5000);
+    });
+
+    it("names the key, what was expected and what was given", () => {
+      rejects({ feedPreset: "kraken" }, /^ws-relay:feedPreset: expected one of coinbase, binance, jetstream, slack, got "kraken"$/);
+      rejects({ fetchUrl: "ftp://auth.example/token" }, /^ws-relay:fetchUrl: expected an http:\/\/ or https:\/\/ URL, got "ftp:/);
+      rejects({ fetchUrl: "https://auth.example/token", fetchPointer: "token" }, /^ws-relay:fetchPointer: expected a JSON pointer like \/time_us/);
+      rejects({ fetchUrl: "https://auth.example/token", fetchPointer: "/token", fetchMethod: "FETCH" }, /^ws-relay:fetchMethod: expected one of GET, POST, PUT, PATCH, DELETE, got "FETCH"$/);
+      rejects({ feedReconnectOn: "(disconnect" }, /^ws-relay:feedReconnectOn: expected a JavaScript regular expression \(.*\), got "\(disconnect"$/);
+      rejects({ feedPerMessageDeflate: "maybe" }, /^ws-relay:feedPerMessageDeflate: expected true or false/);
+      rejects({ cursorPointer: "/seq", cursorRewind: "-1" }, /^ws-relay:cursorRewind: expected a number of at least 0, got "-1"$/);
+      rejects({ relayMaxConnectionAgeMs: "5000" }, /^ws-relay:relayMaxConnectionAgeMs: expected 0 \(no rotation\) or at least 10000, got 5000$/);
+      rejects({ relaySqsTimeoutMs: "10" }, /^ws-relay:relaySqsTimeoutMs: expected an integer from 100 to 60000, got "10"$/);
+    });
+
+    it("saves the cursor to SSM at most once a second (Parameter Store's shared throughput)", () => {
+      rejects({ cursorPointer: "/seq", cursorSaveIntervalMs: "100" }, /^ws-relay:cursorSaveIntervalMs: expected an integer from 1000 to 3600000, got "100"$/);
+    });
+
+    it("refuses settings that have nothing to act on, saying what is missing", () => {
+      rejects({ cursorRewind: "3000000" }, /^ws-relay:cursorRewind: expected unset unless cursorPointer is set, got 3000000$/);
+      rejects({ feedPreset: "coinbase", cursorSaveIntervalMs: "2000" }, /^ws-relay:cursorSaveIntervalMs: expected unset unless cursorPointer is set \(feedPreset coinbase does not set it\)/);
+      rejects({ fetchMethod: "GET" }, /^ws-relay:fetchMethod: expected unset unless fetchUrl is set/);
+      rejects({ keepAliveIntervalMs: "60000" }, /^ws-relay:keepAliveIntervalMs: expected unset unless keepAliveUrl is set/);
+      rejects({ ackTemplate: '{"ack":"{{id}}"}' }, /^ws-relay:ackTemplate: expected unset unless ackIdPointer is set/);
+      rejects({ overlapDedupWindowSize: "100" }, /^ws-relay:overlapDedupWindowSize: expected unset unless overlapDedupPointer is set/);
+      rejects({ sequenceKeyPointer: "/product_id" }, /^ws-relay:sequenceKeyPointer: expected unset unless sequencePointer is set/);
+      rejects({ heartbeatIntervalMs: "1000" }, /^ws-relay:heartbeatIntervalMs: expected unset unless heartbeatMessage is set/);
+      rejects({ fetchUrl: "https://auth.example/token" }, /^ws-relay:fetchPointer: expected a JSON pointer to the value in the fetch response, like \/url \(required with fetchUrl\), got nothing$/);
+      // The preset supplies what these need.
+      assert.equal(readConfig(source({ feedPreset: "coinbase", sequenceKeyPointer: "/product_id" })).sequenceKeyPointer, "/product_id");
+      assert.equal(readConfig(source({ ...NO_FEED, feedPreset: "jetstream", overlapDedupWindowSize: "1000" })).overlapDedupWindowSize, 1000);
+    });
+
+    it("refuses {{token}} or {{cursor}} placeholders that nothing fills", () => {
+      rejects({ feedUrl: "wss://feed.example/?cursor={{cursor}}" }, /^ws-relay:feedUrl: expected no \{\{cursor\}\} unless cursorPointer is set/);
+      rejects({ feedSubscribe: '[{"op":"auth","token":"{{token}}"}]' }, /^ws-relay:feedSubscribe: expected no \{\{token\}\} unless fetchUrl fetches a token/);
+      const config = readConfig(source({ feedUrl: "wss://feed.example/?cursor={{cursor}}", cursorPointer: "/seq" }));
+      assert.equal(config.feedUrl, "wss://feed.example/?cursor={{cursor}}");
+    });
+
+    it("takes fetchHeaders only as a secret, never showing its value", () => {
+      const plaintext = failure({ ...NO_FEED, feedPreset: "slack", fetchHeaders: SLACK_HEADERS });
+      assert.match(plaintext, /^ws-relay:fetchHeaders: expected a secret \(pulumi config set --secret fetchHeaders '\{"Authorization":"Bearer …"\}'\), got a plaintext value \(not shown; .*rotate it/);
+      assert.ok(!plaintext.includes("xapp"), plaintext);
+      const malformed = failure({ ...NO_FEED, feedPreset: "slack", fetchHeaders: "Bearer xapp-1-A0-4242-c0ffee" }, ["fetchHeaders"]);
+      assert.match(malformed, /^ws-relay:fetchHeaders: expected a JSON object of header names to string values, .* got "a secret value \(not shown\)"$/);
+      assert.ok(!malformed.includes("xapp"), malformed);
+      rejects({ fetchHeaders: SLACK_HEADERS }, /^ws-relay:fetchHeaders: expected unset unless fetchUrl is set, got "a secret value \(not shown\)"$/, ["fetchHeaders"]);
+      const config = readConfig(source({ ...NO_FEED, feedPreset: "slack", fetchHeaders: SLACK_HEADERS }, ["fetchHeaders"]));
+      assert.ok(pulumi.Output.isInstance(config.fetchHeaders));
+    });
+
+    it("asks for the credentials a Slack or Binance preset fetches with", () => {
+      rejects({ ...NO_FEED, feedPreset: "slack" }, /^ws-relay:fetchHeaders: expected the credentials feedPreset slack fetches with: pulumi config set --secret fetchHeaders '\{"Authorization":"Bearer xapp-…"\}'/);
+      rejects({ ...NO_FEED, feedPreset: "binance" }, /^ws-relay:fetchHeaders: expected the credentials feedPreset binance fetches with: pulumi config set --secret fetchHeaders '\{"X-MBX-APIKEY":"…"\}'/);
+    });
+
+    it("takes the feed token only as a secret too", () => {
+      const message = failure({ feedToken: "tok-plain-4242" });
+      assert.match(message, /^ws-relay:feedToken: expected a secret \(pulumi config set --secret feedToken <token>\), got a plaintext value \(not shown/);
+      assert.ok(!message.includes("tok-plain-4242"));
+    });
+
+    it("needs no feedUrl when the URL is fetched before each connect", () => {
+      const config = readConfig(source({ ...NO_FEED, fetchUrl: "https://slack.example/open", fetchPointer: "/url", fetchAs: "url", fetchHeaders: SLACK_HEADERS }, ["fetchHeaders"]));
+      assert.equal(config.feedUrl, undefined);
+      rejects({ ...NO_FEED, fetchUrl: "https://auth.example/token", fetchPointer: "/token" }, /^ws-relay:feedUrl: expected a ws:\/\/ or wss:\/\/ URL/);
+    });
   });
 });

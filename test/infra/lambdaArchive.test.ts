@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SQSBatchResponse } from "aws-lambda";
 import type { OnEvent } from "../../consumer/createHandler";
 import { readConfig } from "../../infra/config";
+import { pulumiConfigSource } from "../../infra/pulumiConfigSource";
 import { WebSocketRelay } from "../../infra/WebSocketRelay";
 import { relayBatch } from "../consumer/sqsRecord";
 import { DEPLOY_TIME_CONFIG, runProgram, stackConfig, type StackName, type StackRun } from "./pulumiHarness";
@@ -191,7 +192,7 @@ for (const [stack, expectedFailures] of [["dev", [3]], ["prod", [3, 4]]] as Arra
       const stackRun = await runProgram({ ...stackConfig(stack), ...DEPLOY_TIME_CONFIG }, {
         stack,
         program: () => {
-          const relay = new WebSocketRelay("relay", { ...readConfig(new pulumi.Config()), onEvent: refuseFailRecords });
+          const relay = new WebSocketRelay("relay", { ...readConfig(pulumiConfigSource()), onEvent: refuseFailRecords });
           return { functionName: relay.functionName };
         },
       });

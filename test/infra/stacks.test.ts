@@ -72,6 +72,7 @@ function expectedConfig(stack: (typeof STACKS)[number]): RelayStackConfig {
   return readConfig({
     get: (key) => config[`ws-relay:${key}`],
     getSecret: () => undefined,
+    isSecret: () => false,
   });
 }
 
