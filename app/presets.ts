@@ -3,12 +3,13 @@
  * any variable the user sets wins. See the README for what each one sets and why.
  */
 export const PRESETS: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.freeze({
-  // Coinbase Exchange: subscribe within ~5 s; heartbeat channel with per-product sequence numbers.
+  // Coinbase Exchange: subscribe within ~5 s (sent at once on every connect); heartbeats once a
+  // second per product keep the idle deadline honest and stay out of the queue. Gap detection
+  // is not on by default: ticker messages carry the product's sequence but skip numbers by
+  // design; it is meaningful on the `full` channel (see the README).
   coinbase: {
     RELAY_URL: "wss://ws-feed.exchange.coinbase.com",
     RELAY_SUBSCRIBE: '[{"type":"subscribe","product_ids":["BTC-USD"],"channels":["heartbeat","ticker"]}]',
-    RELAY_SEQUENCE_POINTER: "/sequence",
-    RELAY_SEQUENCE_KEY_POINTER: "/product_id",
     RELAY_DROP_MATCHING: '^\\{"type":"(heartbeat|subscriptions)"',
     RELAY_IDLE_TIMEOUT_MS: "30000",
   },

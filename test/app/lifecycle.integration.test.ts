@@ -28,7 +28,7 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
     AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint,
     RELAY_RECONNECT_MIN_MS: "20",
     RELAY_RECONNECT_MAX_MS: "200",
-    RELAY_SQS_TIMEOUT_MS: "1000",
+    RELAY_SQS_TIMEOUT_MS: "3000", // generous: a slow machine must not turn into timeouts and duplicate retries
   });
 
   const bodiesOf = (queue: string): Array<Record<string, unknown>> => testbed.emulator.messages(queue).map((m) => JSON.parse(m.body) as Record<string, unknown>);
@@ -208,6 +208,8 @@ describe("feed lifecycle (integration: feed simulators, fauxqs)", function () {
         ...sqsEnv(queue.url),
         RELAY_PRESET: "coinbase",
         RELAY_URL: coinbase.url,
+        RELAY_SEQUENCE_POINTER: "/sequence",
+        RELAY_SEQUENCE_KEY_POINTER: "/product_id",
         RELAY_SUBSCRIBE: JSON.stringify([{ type: "subscribe", product_ids: ["BTC-USD", "ETH-USD"], channels: ["heartbeat", "ticker"] }]),
         RELAY_IDLE_TIMEOUT_MS: "1000",
       });

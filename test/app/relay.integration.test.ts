@@ -24,7 +24,7 @@ describe("relay (integration: real ws feed, fauxqs behind a TCP proxy)", functio
       AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint,
       RELAY_RECONNECT_MIN_MS: "20",
       RELAY_RECONNECT_MAX_MS: "200",
-      RELAY_SQS_TIMEOUT_MS: "1000",
+      RELAY_SQS_TIMEOUT_MS: "3000", // generous: a slow machine must not turn into timeouts and duplicate retries
     };
   }
 

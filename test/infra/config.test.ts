@@ -152,7 +152,8 @@ describe("readConfig", () => {
       rejects({ heartbeatIntervalMs: "1000" }, /^ws-relay:heartbeatIntervalMs: expected unset unless heartbeatMessage is set/);
       rejects({ fetchUrl: "https://auth.example/token" }, /^ws-relay:fetchPointer: expected a JSON pointer to the value in the fetch response, like \/url \(required with fetchUrl\), got nothing$/);
       // The preset supplies what these need.
-      assert.equal(readConfig(source({ feedPreset: "coinbase", sequenceKeyPointer: "/product_id" })).sequenceKeyPointer, "/product_id");
+      const binance = source({ ...NO_FEED, feedPreset: "binance", fetchHeaders: '{"X-MBX-APIKEY":"k"}', keepAliveIntervalMs: "60000" }, ["fetchHeaders"]);
+      assert.equal(readConfig(binance).keepAliveIntervalMs, 60000);
       assert.equal(readConfig(source({ ...NO_FEED, feedPreset: "jetstream", overlapDedupWindowSize: "1000" })).overlapDedupWindowSize, 1000);
     });
 
