@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FullBatchFailureError } from "@aws-lambda-powertools/batch";
 import type { SQSEvent } from "aws-lambda";
 import { createHandler, type OnEvent } from "../../consumer/createHandler";
-import { FEED_TO_LAMBDA_AGE_METRIC, logEvent } from "../../consumer/logEvent";
+import { FEED_TO_LAMBDA_AGE_METRIC, logEvent, MalformedJsonError } from "../../consumer/logEvent";
 import type { RelayEvent } from "../../consumer/RelayEvent";
 import { recordingLogger, recordingMetrics } from "./fakes";
 import { relayBatch, sqsRecord } from "./sqsRecord";
@@ -84,6 +84,28 @@ describe("createHandler", () => {
     assert.ok(eventLines.every((line) => !("body" in line.attributes)), "no payload at info");
     assert.equal(publishes.length, 1);
     assert.deepEqual(publishes[0], records.map(() => ({ name: FEED_TO_LAMBDA_AGE_METRIC, unit: "Milliseconds", value: 1_250 })));
+  });
+
+  it("with the default logEvent: refuses a body that starts like JSON but does not parse, and only that one", async () => {
+    const { handler, lines } = handlerFor(logEvent, false);
+    const truncated = sqsRecord({ body: '{"type":"ticker","product_id":"BTC-USD","pri', relay: { receivedAt: RECEIVED_AT_MS } });
+    const truncatedArray = sqsRecord({ body: '  [{"type":"ticker"}', relay: { receivedAt: RECEIVED_AT_MS } });
+    const fine = [
+      sqsRecord({ body: '{"type":"ticker"}' }),
+      sqsRecord({ body: "[1,2]" }),
+      sqsRecord({ body: "plain text frame" }),
+      sqsRecord({ body: Buffer.from("{not json").toString("base64"), relay: { encoding: "base64", frameType: "binary" } }),
+    ];
+
+    const response = await handler({ Records: [truncated, ...fine, truncatedArray] });
+
+    assert.deepEqual(
+      new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier)),
+      new Set([truncated.messageId, truncatedArray.messageId]),
+    );
+    const warning = lines.find((line) => line.level === "warn" && line.attributes.messageId === truncated.messageId);
+    assert.ok(warning?.attributes.error instanceof MalformedJsonError);
+    assert.ok(!lines.some((line) => line.message === "event" && line.attributes.messageId === truncated.messageId), "no 'event' line for a refused frame");
   });
 
   it("publishes the metrics even when the batch throws", async () => {
