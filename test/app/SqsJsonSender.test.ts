@@ -8,15 +8,20 @@ import { SqsHttpError, SqsJsonSender, signedHeaders } from "../../app/SqsJsonSen
 /** The hash the SDK's signer expects (an HMAC when given a secret), on node:crypto. */
 class NodeSha256 {
   private readonly hash: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret ? createHmac("sha256", secret) : createHash("sha256");
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret ? createHmac("sha256", toBytes(secret)) : createHash("sha256");
   }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return this.hash.digest();
   }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
