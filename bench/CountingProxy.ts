@@ -24,7 +24,8 @@ export class CountingProxy {
   }
 
   static async start(targetPort: number): Promise<CountingProxy> {
-    const server = createServer();
+    // No Nagle: a proxy that holds back small writes would add its own latency to every call.
+    const server = createServer({ noDelay: true });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     return new CountingProxy(server, targetPort);
   }
@@ -58,7 +59,7 @@ export class CountingProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = connect(this.targetPort, "127.0.0.1");
+    const upstream = connect({ port: this.targetPort, host: "127.0.0.1", noDelay: true });
     this.sockets.add(upstream);
     upstream.on("close", () => {
       this.sockets.delete(upstream);

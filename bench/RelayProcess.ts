@@ -39,11 +39,17 @@ export class RelayProcess {
 
   /** User + system CPU time the process has used so far, in microseconds. */
   cpuMicros(): number {
+    const { user, system } = this.cpuTimes();
+    return user + system;
+  }
+
+  /** utime and stime from /proc/<pid>/stat, in microseconds. */
+  cpuTimes(): { user: number; system: number } {
     const stat = readFileSync(`/proc/${this.pid}/stat`, "utf8");
     // Fields after the command name (which may hold spaces) start at state, field 3.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime (14) + stime (15)
-    return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+    const toMicros = (ticks: string | undefined): number => (Number(ticks) * 1e6) / CLOCK_TICKS_PER_SECOND;
+    return { user: toMicros(fields[11]), system: toMicros(fields[12]) }; // utime (14), stime (15)
   }
 
   /** Peak resident set size since the process started (VmHWM), in bytes. */

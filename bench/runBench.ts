@@ -44,6 +44,8 @@ export interface BurstResult {
   frames: number;
   eventsPerSecond: number;
   cpuMicrosPerEvent: number;
+  /** The kernel's share of it (loopback TCP is mostly charged to the process that writes). */
+  systemCpuMicrosPerEvent: number;
   /** Relay CPU time over wall time: near 1 means the relay is the bottleneck (one core). */
   relayCpuShare: number;
   /** Same for this process, which runs the feed, the proxy and the emulator. */
@@ -212,20 +214,22 @@ async function measureBurst(rig: Rig, name: RelayName, options: BenchOptions): P
     const frames = options.burstFrames;
     const tracker = new RunTracker(run, frames);
     track(tracker);
-    const cpuBefore = relay.cpuMicros();
+    const cpuBefore = relay.cpuTimes();
     const benchCpuBefore = process.cpuUsage();
     const startMs = nowMs();
     await rig.feed.burst(run, frames);
     await tracker.waitUntil(() => tracker.unique >= frames, 15_000);
     const endMs = tracker.unique >= frames ? tracker.lastArrivalMs : nowMs();
     const wallMicros = (endMs - startMs) * 1000;
-    const cpuMicros = relay.cpuMicros() - cpuBefore;
+    const cpuAfter = relay.cpuTimes();
+    const cpuMicros = cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const sqsRequests = Object.fromEntries(rig.proxy.requests);
     return {
       frames,
       eventsPerSecond: Math.round(tracker.unique / ((endMs - startMs) / 1000)),
       cpuMicrosPerEvent: round(cpuMicros / frames),
+      systemCpuMicrosPerEvent: round((cpuAfter.system - cpuBefore.system) / frames),
       relayCpuShare: round(cpuMicros / wallMicros, 2),
       benchCpuShare: round((benchCpu.user + benchCpu.system) / wallMicros, 2),
       sqsRequests,
