@@ -26,6 +26,8 @@ export class RelayProcess {
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        // e.g. --max-semi-space-size=4, to see what a runtime flag does to RSS (README, Performance).
+        ...(process.env.BENCH_RELAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_RELAY_NODE_OPTIONS } : {}),
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

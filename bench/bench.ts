@@ -25,10 +25,10 @@ export function formatTable(report: BenchReport): string {
   const r = (name: RelayName) => report.relays[name]!;
   const { options } = report;
   rows.push([`burst of ${options.burstFrames.toLocaleString("en")} frames: events/s into the queue`, "", (n) => r(n).burst.eventsPerSecond.toLocaleString("en")]);
-  rows.push(["burst: relay CPU µs per event", "≤ 20", (n) => String(r(n).burst.cpuMicrosPerEvent)]);
+  rows.push(["burst: relay CPU µs per event (of it, kernel)", "≤ 20", (n) => `${r(n).burst.cpuMicrosPerEvent} (${r(n).burst.systemCpuMicrosPerEvent})`]);
   rows.push(["burst: relay CPU share of one core (bench process share)", "", (n) => `${r(n).burst.relayCpuShare} (${r(n).burst.benchCpuShare})`]);
   rows.push(["burst: SQS requests per event", "≤ 0.105", (n) => String(r(n).burst.sqsRequestsPerEvent)]);
-  rows.push(["burst: peak RSS of the relay", "≤ 150 MiB", (n) => `${r(n).burst.peakRssMiB} MiB`]);
+  rows.push(["burst: peak RSS of the relay (RSS before it)", "≤ 150 MiB", (n) => `${r(n).burst.peakRssMiB} MiB (${r(n).burst.idleRssMiB})`]);
   rows.push(["burst: frames lost", "0", (n) => String(r(n).burst.lost)]);
   rows.push([`latency p50 / p99 at ${options.steadyRatePerSecond.toLocaleString("en")}/s`, "p99 ≤ 50 ms", (n) => `${r(n).steady.p50Ms} / ${r(n).steady.p99Ms} ms`]);
   rows.push([`latency p50 / p99 at ${options.slowRatePerSecond}/s`, "p50 ≤ 10 ms", (n) => `${r(n).slow.p50Ms} / ${r(n).slow.p99Ms} ms`]);

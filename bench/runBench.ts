@@ -22,7 +22,9 @@ export interface BenchOptions {
   readonly outageSeconds: number;
   /** Steady traffic before the outage starts. */
   readonly outageLeadSeconds: number;
-  /** How long to wait for a drain before calling the rest lost. */
+  /** How long the feed keeps going after SQS is back. */
+  readonly outageTailSeconds: number;
+  /** How long to wait with no new arrival before calling the rest lost. */
   readonly drainTimeoutSeconds: number;
   /** When set, each relay process writes a V8 CPU profile here. */
   readonly cpuProfileDir?: string;
@@ -37,7 +39,8 @@ export const FULL_RUN: Omit<BenchOptions, "relays"> = {
   slowSeconds: 15,
   outageSeconds: 30,
   outageLeadSeconds: 3,
-  drainTimeoutSeconds: 90,
+  outageTailSeconds: 10,
+  drainTimeoutSeconds: 15,
 };
 
 export interface BurstResult {
@@ -53,6 +56,8 @@ export interface BurstResult {
   sqsRequests: Record<string, number>;
   sqsRequestsPerEvent: number;
   peakRssMiB: number;
+  /** RSS once started and connected, before the burst. */
+  idleRssMiB: number;
   lost: number;
 }
 
@@ -214,11 +219,12 @@ async function measureBurst(rig: Rig, name: RelayName, options: BenchOptions): P
     const frames = options.burstFrames;
     const tracker = new RunTracker(run, frames);
     track(tracker);
+    const idleRssMiB = round(relay.rssBytes() / MiB);
     const cpuBefore = relay.cpuTimes();
     const benchCpuBefore = process.cpuUsage();
     const startMs = nowMs();
     await rig.feed.burst(run, frames);
-    await tracker.waitUntil(() => tracker.unique >= frames, 15_000);
+    await tracker.waitUntil(() => tracker.unique >= frames, options.drainTimeoutSeconds * 1000);
     const endMs = tracker.unique >= frames ? tracker.lastArrivalMs : nowMs();
     const wallMicros = (endMs - startMs) * 1000;
     const cpuAfter = relay.cpuTimes();
@@ -235,6 +241,7 @@ async function measureBurst(rig: Rig, name: RelayName, options: BenchOptions): P
       sqsRequests,
       sqsRequestsPerEvent: round(rig.proxy.totalRequests / frames, 4),
       peakRssMiB: round(relay.peakRssBytes() / MiB),
+      idleRssMiB,
       lost: frames - tracker.unique,
     };
   });
@@ -247,7 +254,7 @@ async function measureLatency(rig: Rig, name: RelayName, options: BenchOptions, 
     const tracker = new RunTracker(run, capacity, nowMs() + warmUpMs);
     track(tracker);
     const sent = await rig.feed.steady(run, ratePerSecond, seconds * 1000);
-    await tracker.waitUntil(() => tracker.unique >= sent, 10_000);
+    await tracker.waitUntil(() => tracker.unique >= sent, options.drainTimeoutSeconds * 1000);
     const sorted = [...tracker.latencyMs].sort((a, b) => a - b);
     return {
       ratePerSecond,
@@ -268,7 +275,7 @@ async function measureOutage(rig: Rig, name: RelayName, options: BenchOptions): 
     const outageStartMs = options.outageLeadSeconds * 1000;
     const outageEndMs = outageStartMs + options.outageSeconds * 1000;
     // Keep the feed going after SQS is back: a relay drains while new frames keep arriving.
-    const totalMs = outageEndMs + Math.min(10_000, options.drainTimeoutSeconds * 1000);
+    const totalMs = outageEndMs + options.outageTailSeconds * 1000;
     const tracker = new RunTracker(run, Math.ceil((rate * totalMs) / 1000) + 10);
     track(tracker);
     let restoredAtMs = 0;
@@ -287,7 +294,7 @@ async function measureOutage(rig: Rig, name: RelayName, options: BenchOptions): 
       }
     });
     const peakRssDuringMiB = relay.peakRssBytes() / MiB;
-    await tracker.waitUntil(() => tracker.unique >= sent, 15_000);
+    await tracker.waitUntil(() => tracker.unique >= sent, options.drainTimeoutSeconds * 1000);
     const drainedAtMs = tracker.allBelowWatermarkAtMs;
     return {
       outageSeconds: options.outageSeconds,
