@@ -98,6 +98,14 @@ export class SqsJsonSender implements BatchSender {
   private post(target: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ statusCode: number; text: string }> {
     const secure = target.protocol === "https:";
     return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      // One listener on the caller's signal rather than http's `signal` option, which wires up
+      // several per request (visible in the burst's profile).
+      const onAbort = (): void => void request.destroy(signal.reason as Error);
+      const settle = (): void => signal.removeEventListener("abort", onAbort);
       const request = (secure ? https : http).request(
         {
           method: "POST",
@@ -107,16 +115,25 @@ export class SqsJsonSender implements BatchSender {
           path: "/",
           headers,
           agent: secure ? this.httpsAgent : this.httpAgent,
-          signal,
         },
         (response) => {
           const chunks: Buffer[] = [];
           response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
-          response.on("error", reject);
+          response.on("end", () => {
+            settle();
+            resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+          });
+          response.on("error", (error: Error) => {
+            settle();
+            reject(signal.aborted ? (signal.reason as Error) : error);
+          });
         },
       );
-      request.on("error", (error: Error) => reject(signal.aborted ? (signal.reason as Error) : error));
+      signal.addEventListener("abort", onAbort, { once: true });
+      request.on("error", (error: Error) => {
+        settle();
+        reject(signal.aborted ? (signal.reason as Error) : error);
+      });
       request.end(body);
     });
   }

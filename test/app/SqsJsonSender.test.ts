@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type Emulator, startEmulator } from "../helpers/emulator";
@@ -107,5 +108,32 @@ describe("SqsJsonSender", () => {
         (error: unknown) => error instanceof SqsHttpError && error.statusCode === 400 && /QueueDoesNotExist|NonExistentQueue/.test(error.name),
       );
     });
+  });
+
+  it("gives up with the caller's abort reason when SQS accepts the connection and never answers", async () => {
+    // Prepare: a server that swallows requests
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const sender = new SqsJsonSender({ endpoint, maxSockets: 1, identity: { region: async () => "us-east-1", credentials: async () => ({ accessKeyId: "a", secretAccessKey: "b" }) } });
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("no answer within 200 ms", "TimeoutError")), 200);
+    const startedAt = Date.now();
+    try {
+      // Act / Assess
+      await assert.rejects(sender.send(new SendMessageBatchCommand({ QueueUrl: `${endpoint}/000000000000/q`, Entries: [{ Id: "0", MessageBody: "x" }] }), { abortSignal: deadline.signal }), {
+        name: "TimeoutError",
+      });
+      assert.ok(Date.now() - startedAt < 2_000, "the abort did not end the call promptly");
+    } finally {
+      clearTimeout(timer);
+      sender.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
