@@ -96,6 +96,8 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMiB: number };
   startedAt: string;
   options: Omit<BenchOptions, "log" | "cpuProfileDir">;
+  /** NODE_OPTIONS the relays ran with (BENCH_RELAY_NODE_OPTIONS), if any. */
+  relayNodeOptions: string | null;
   latencyMeasures: string;
   relays: Partial<Record<RelayName, RelayResult>>;
 }
@@ -324,6 +326,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemMiB: Math.round(os.totalmem() / MiB) },
     startedAt: new Date().toISOString(),
     options: recorded,
+    relayNodeOptions: process.env.BENCH_RELAY_NODE_OPTIONS || null,
     latencyMeasures:
       "feed send (stamped in the frame) to the emulator storing the message (fauxqs message spy), both on this process's clock; the first second of each run is warm-up and left out",
     relays: {},
