@@ -199,9 +199,13 @@ export class SqsForwarder {
     const startedAt = performance.now();
     let retry: FrameRecord[] = [];
     const accepted: FrameRecord[] = [];
+    // A plain timer, cleared when the call ends: AbortSignal.timeout() costs more per call (it
+    // keeps a weak timer and finalizer for every signal) and showed in the burst's profile.
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${sqsTimeoutMs} ms`, "TimeoutError")), sqsTimeoutMs);
     try {
       const output = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), {
-        abortSignal: AbortSignal.timeout(sqsTimeoutMs),
+        abortSignal: deadline.signal,
       });
       const seconds = (performance.now() - startedAt) / 1000;
       const answered = new Set<string>();
@@ -238,6 +242,8 @@ export class SqsForwarder {
       retry = batch;
       const err = error as Error;
       this.noteFailure(err.name === "TimeoutError" || err.name === "AbortError" ? `no answer within ${sqsTimeoutMs} ms` : `${err.name}: ${err.message}`);
+    } finally {
+      clearTimeout(deadlineTimer);
     }
     for (const record of accepted) this.settle(record);
     metrics.messagesEnqueued.inc(accepted.length);

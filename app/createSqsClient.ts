@@ -1,4 +1,5 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsJsonSender } from "./SqsJsonSender";
 
 export interface SqsClientOptions {
   readonly endpoint: string | undefined;
@@ -25,4 +26,23 @@ export function createSqsClient(options: SqsClientOptions): SQSClient {
       httpsAgent: agent,
     },
   });
+}
+
+/**
+ * What the relay sends with: SendMessageBatch on SQS's JSON protocol directly (see
+ * SqsJsonSender for why), with the region and credentials of an SDK client built as above.
+ */
+export function createSqsSender(options: SqsClientOptions): SqsJsonSender & { destroy(): void } {
+  const client = createSqsClient(options);
+  const sender = new SqsJsonSender({
+    endpoint: options.endpoint,
+    maxSockets: options.maxSockets,
+    identity: { region: () => client.config.region(), credentials: () => client.config.credentials() },
+  });
+  const destroySender = sender.destroy.bind(sender);
+  sender.destroy = () => {
+    destroySender();
+    client.destroy();
+  };
+  return sender;
 }

@@ -1,0 +1,139 @@
+import { strict as assert } from "node:assert";
+import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { type Emulator, startEmulator } from "../helpers/emulator";
+import { SqsHttpError, SqsJsonSender, signedHeaders } from "../../app/SqsJsonSender";
+
+/** The hash the SDK's signer expects (an HMAC when given a secret), on node:crypto. */
+class NodeSha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret ? createHmac("sha256", toBytes(secret)) : createHash("sha256");
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac("sha256", key).update(data).digest();
+}
+
+describe("SqsJsonSender", () => {
+  const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
+  const body = JSON.stringify({ QueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/q", Entries: [{ Id: "0", MessageBody: "héllo ✓" }] });
+
+  for (const sessionToken of [undefined, "FwoGZXIvYXdzEXAMPLETOKEN"]) {
+    it(`signs exactly as the AWS SDK's SigV4 signer does (${sessionToken ? "with" : "without"} a session token)`, async () => {
+      // Prepare
+      const signingDate = new Date("2026-12-04T20:15:42.000Z");
+      const reference = new SignatureV4({ credentials: { ...credentials, sessionToken }, region: "eu-west-1", service: "sqs", sha256: NodeSha256 });
+      const kDate = hmac(`AWS4${credentials.secretAccessKey}`, "20261204");
+      const key = hmac(hmac(hmac(kDate, "eu-west-1"), "sqs"), "aws4_request");
+
+      // Act
+      const ours = signedHeaders(
+        { scope: "20261204/eu-west-1/sqs/aws4_request", key, accessKeyId: credentials.accessKeyId, amzDate: "20261204T201542Z" },
+        { host: "sqs.eu-west-1.amazonaws.com", body, sessionToken },
+      );
+      const theirs = await reference.sign(
+        {
+          method: "POST",
+          protocol: "https:",
+          hostname: "sqs.eu-west-1.amazonaws.com",
+          path: "/",
+          query: {},
+          headers: { "content-type": ours["content-type"]!, host: ours.host!, "x-amz-target": ours["x-amz-target"]! },
+          body,
+        },
+        { signingDate },
+      );
+
+      // Assess
+      assert.equal(ours.authorization, theirs.headers.authorization);
+      assert.equal(ours["x-amz-security-token"], theirs.headers["x-amz-security-token"]);
+    });
+  }
+
+  describe("against the emulator", () => {
+    let emulator: Emulator;
+    let sender: SqsJsonSender;
+    before(async () => {
+      emulator = await startEmulator();
+      sender = new SqsJsonSender({
+        endpoint: emulator.endpoint,
+        maxSockets: 2,
+        identity: { region: async () => "us-east-1", credentials: async () => ({ accessKeyId: "test", secretAccessKey: "test" }) },
+      });
+    });
+    after(async () => {
+      sender.destroy();
+      await emulator.stop();
+    });
+
+    it("stores every entry with its attributes and reports each as successful", async () => {
+      const queueUrl = emulator.createQueue("sender-ok");
+      const output = await sender.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: [
+            { Id: "0", MessageBody: "one", MessageAttributes: { "relay.seq": { DataType: "Number", StringValue: "1" } } },
+            { Id: "1", MessageBody: "zwei ✓" },
+          ],
+        }),
+        { abortSignal: AbortSignal.timeout(5_000) },
+      );
+      assert.deepEqual(output.Successful?.map((entry) => entry.Id).sort(), ["0", "1"]);
+      const stored = emulator.messages("sender-ok");
+      assert.deepEqual(stored.map((message) => message.body).sort(), ["one", "zwei ✓"]);
+      assert.equal(stored.find((message) => message.body === "one")?.attributes["relay.seq"], "1");
+    });
+
+    it("throws an error named after SQS's error type when the call is refused", async () => {
+      const queueUrl = emulator.createQueue("sender-real").replace("sender-real", "no-such-queue");
+      await assert.rejects(
+        sender.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: "0", MessageBody: "x" }] }), {
+          abortSignal: AbortSignal.timeout(5_000),
+        }),
+        (error: unknown) => error instanceof SqsHttpError && error.statusCode === 400 && /QueueDoesNotExist|NonExistentQueue/.test(error.name),
+      );
+    });
+  });
+
+  it("gives up with the caller's abort reason when SQS accepts the connection and never answers", async () => {
+    // Prepare: a server that swallows requests
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const sender = new SqsJsonSender({ endpoint, maxSockets: 1, identity: { region: async () => "us-east-1", credentials: async () => ({ accessKeyId: "a", secretAccessKey: "b" }) } });
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("no answer within 200 ms", "TimeoutError")), 200);
+    const startedAt = Date.now();
+    try {
+      // Act / Assess
+      await assert.rejects(sender.send(new SendMessageBatchCommand({ QueueUrl: `${endpoint}/000000000000/q`, Entries: [{ Id: "0", MessageBody: "x" }] }), { abortSignal: deadline.signal }), {
+        name: "TimeoutError",
+      });
+      assert.ok(Date.now() - startedAt < 2_000, "the abort did not end the call promptly");
+    } finally {
+      clearTimeout(timer);
+      sender.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
