@@ -1,9 +1,21 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 
 /** Kernel clock ticks per second, the unit of utime/stime in /proc/<pid>/stat. */
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/**
+ * The node flags the container runs the relay with (app/Dockerfile ENTRYPOINT), as NODE_OPTIONS,
+ * so the benchmark measures what is deployed.
+ */
+export function containerNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(__dirname, "..", "app", "Dockerfile"), "utf8");
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  if (!entrypoint) throw new Error("app/Dockerfile has no exec-form ENTRYPOINT");
+  return (JSON.parse(entrypoint[1]!) as string[]).filter((arg) => arg.startsWith("--")).join(" ");
+}
 
 /** A relay (ws-relay or the baseline) running as its own process, measured from /proc. */
 export class RelayProcess {
@@ -17,7 +29,7 @@ export class RelayProcess {
   }
 
   /** Starts `node <script>`; `cpuProfileDir` adds --cpu-prof to find where the time goes. */
-  static start(script: string, env: Record<string, string>, cpuProfileDir?: string): RelayProcess {
+  static start(script: string, env: Record<string, string>, nodeOptions: string, cpuProfileDir?: string): RelayProcess {
     const flags = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
     const child = spawn(process.execPath, [...flags, script], {
       env: {
@@ -26,8 +38,7 @@ export class RelayProcess {
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        // e.g. --max-semi-space-size=4, to see what a runtime flag does to RSS (README, Performance).
-        ...(process.env.BENCH_RELAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_RELAY_NODE_OPTIONS } : {}),
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -5,7 +5,7 @@ import { build } from "esbuild";
 import { type Arrival, type BenchEmulator, startBenchEmulator } from "./benchEmulator";
 import { CountingProxy } from "./CountingProxy";
 import { FirehoseFeed, nowMs } from "./FirehoseFeed";
-import { RelayProcess } from "./RelayProcess";
+import { containerNodeOptions, RelayProcess } from "./RelayProcess";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const MiB = 1024 * 1024;
@@ -96,8 +96,8 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMiB: number };
   startedAt: string;
   options: Omit<BenchOptions, "log" | "cpuProfileDir">;
-  /** NODE_OPTIONS the relays ran with (BENCH_RELAY_NODE_OPTIONS), if any. */
-  relayNodeOptions: string | null;
+  /** NODE_OPTIONS each relay ran with: the container's flags for ws-relay, none for the baseline, unless BENCH_RELAY_NODE_OPTIONS says otherwise. */
+  relayNodeOptions: Record<RelayName, string>;
   latencyMeasures: string;
   relays: Partial<Record<RelayName, RelayResult>>;
 }
@@ -190,6 +190,11 @@ interface Rig {
   runCounter: number;
 }
 
+/** ws-relay runs with the container's node flags; the baseline, like most hand-written relays, with none. */
+function relayNodeOptions(name: RelayName): string {
+  return process.env.BENCH_RELAY_NODE_OPTIONS ?? (name === "ws-relay" ? containerNodeOptions() : "");
+}
+
 async function withRelay<T>(rig: Rig, name: RelayName, options: BenchOptions, act: (relay: RelayProcess, run: number, track: (tracker: RunTracker) => void) => Promise<T>): Promise<T> {
   const run = ++rig.runCounter;
   const queueName = `bench-${run}`;
@@ -198,6 +203,7 @@ async function withRelay<T>(rig: Rig, name: RelayName, options: BenchOptions, ac
   const relay = RelayProcess.start(
     rig.scripts[name],
     { RELAY_URL: rig.feed.url, RELAY_QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: rig.proxy.endpoint, RELAY_HEALTH_PORT: "0", LOG_LEVEL: "info" },
+    relayNodeOptions(name),
     options.cpuProfileDir,
   );
   try {
@@ -326,7 +332,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", node: process.version, platform: `${os.platform()} ${os.release()}`, totalMemMiB: Math.round(os.totalmem() / MiB) },
     startedAt: new Date().toISOString(),
     options: recorded,
-    relayNodeOptions: process.env.BENCH_RELAY_NODE_OPTIONS || null,
+    relayNodeOptions: { "ws-relay": relayNodeOptions("ws-relay"), baseline: relayNodeOptions("baseline") },
     latencyMeasures:
       "feed send (stamped in the frame) to the emulator storing the message (fauxqs message spy), both on this process's clock; the first second of each run is warm-up and left out",
     relays: {},
