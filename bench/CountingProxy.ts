@@ -1,37 +1,33 @@
-import { connect, createServer, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
+import { type ProxyMode, TcpProxy } from "../test/helpers/tcpProxy";
 
-/** pass: forward to the emulator; refuse: reset every connection, like SQS unreachable. */
-export type ProxyMode = "pass" | "refuse";
+export type { ProxyMode };
 
 const TARGET_HEADER = "x-amz-target: amazonsqs.";
 
 /**
- * A TCP proxy in front of the emulator that counts the SQS requests passing through it, by
- * action (the AWS JSON protocol names the action in the `X-Amz-Target` header). Counting on the
- * wire, not from a relay's own figures, is what makes "requests per event" comparable.
+ * The tests' TCP proxy in front of the emulator, counting the SQS requests passing through it
+ * by action (the AWS JSON protocol names the action in the `X-Amz-Target` header). Counting on
+ * the wire, not from a relay's own figures, is what makes "requests per event" comparable.
  */
 export class CountingProxy {
   readonly requests = new Map<string, number>();
-  private modeValue: ProxyMode = "pass";
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    private readonly server: Server,
-    private readonly targetPort: number,
-  ) {
-    server.on("connection", (client) => this.accept(client));
-  }
+  /** Headers may straddle two chunks: the tail of each connection's previous chunk. */
+  private readonly tails = new WeakMap<object, string>();
+  private proxy: TcpProxy | undefined;
 
   static async start(targetPort: number): Promise<CountingProxy> {
-    // No Nagle: a proxy that holds back small writes would add its own latency to every call.
-    const server = createServer({ noDelay: true });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    return new CountingProxy(server, targetPort);
+    const counting = new CountingProxy();
+    counting.proxy = await TcpProxy.start(targetPort, (chunk, connection) => counting.count(chunk, connection));
+    return counting;
+  }
+
+  private get started(): TcpProxy {
+    if (!this.proxy) throw new Error("CountingProxy.start() has not finished");
+    return this.proxy;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.started.endpoint;
   }
 
   get totalRequests(): number {
@@ -44,52 +40,27 @@ export class CountingProxy {
     this.requests.clear();
   }
 
-  /** Switches mode; open connections are cut so the change takes effect at once. */
-  setMode(mode: ProxyMode): void {
-    this.modeValue = mode;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+  /** pass: forward to the emulator; refuse: reset every connection, like SQS unreachable. */
+  setMode(mode: Extract<ProxyMode, "pass" | "refuse">): void {
+    this.started.setMode(mode);
   }
 
-  private accept(client: Socket): void {
-    this.sockets.add(client);
-    client.on("close", () => this.sockets.delete(client));
-    client.on("error", () => undefined);
-    if (this.modeValue === "refuse") {
-      client.resetAndDestroy();
-      return;
+  close(): Promise<void> {
+    return this.started.close();
+  }
+
+  private count(chunk: Buffer, connection: object): void {
+    const text = (this.tails.get(connection) ?? "") + chunk.toString("latin1").toLowerCase();
+    let counted = 0;
+    let at = text.indexOf(TARGET_HEADER);
+    while (at !== -1) {
+      const end = text.indexOf("\r", at);
+      if (end === -1) break;
+      const action = text.slice(at + TARGET_HEADER.length, end);
+      this.requests.set(action, (this.requests.get(action) ?? 0) + 1);
+      counted = end;
+      at = text.indexOf(TARGET_HEADER, end);
     }
-    const upstream = connect({ port: this.targetPort, host: "127.0.0.1", noDelay: true });
-    this.sockets.add(upstream);
-    upstream.on("close", () => {
-      this.sockets.delete(upstream);
-      client.destroy();
-    });
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-    // Headers may straddle two chunks: keep the tail of the previous one.
-    let tail = "";
-    client.on("data", (chunk: Buffer) => {
-      const text = tail + chunk.toString("latin1").toLowerCase();
-      let counted = 0;
-      let at = text.indexOf(TARGET_HEADER);
-      while (at !== -1) {
-        const end = text.indexOf("\r", at);
-        if (end === -1) break;
-        const action = text.slice(at + TARGET_HEADER.length, end);
-        this.requests.set(action, (this.requests.get(action) ?? 0) + 1);
-        counted = end;
-        at = text.indexOf(TARGET_HEADER, end);
-      }
-      tail = text.slice(Math.max(counted, text.length - (TARGET_HEADER.length + 40)));
-      if (!upstream.write(chunk)) client.pause();
-    });
-    upstream.on("drain", () => client.resume());
-    upstream.pipe(client);
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.tails.set(connection, text.slice(Math.max(counted, text.length - (TARGET_HEADER.length + 40))));
   }
 }

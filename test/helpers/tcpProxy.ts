@@ -13,12 +13,17 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
 
-  private constructor(private readonly targetPort: number) {
-    this.server = createServer((client) => this.accept(client));
+  private constructor(
+    private readonly targetPort: number,
+    private readonly onRequestData: ((chunk: Buffer, connection: object) => void) | undefined,
+  ) {
+    // No Nagle: a proxy that holds back small writes would add its own latency to every call.
+    this.server = createServer({ noDelay: true }, (client) => this.accept(client));
   }
 
-  static async start(targetPort: number): Promise<TcpProxy> {
-    const proxy = new TcpProxy(targetPort);
+  /** `onRequestData` sees every chunk a client sends (e.g. to count requests on the wire). */
+  static async start(targetPort: number, onRequestData?: (chunk: Buffer, connection: object) => void): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetPort, onRequestData);
     await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", () => resolve()));
     return proxy;
   }
@@ -54,7 +59,7 @@ export class TcpProxy {
       client.resume(); // swallow the request; never answer
       return;
     }
-    const upstream = connect(this.targetPort, "127.0.0.1");
+    const upstream = connect({ port: this.targetPort, host: "127.0.0.1", noDelay: true });
     this.sockets.add(upstream);
     upstream.on("close", () => {
       this.sockets.delete(upstream);
@@ -62,6 +67,8 @@ export class TcpProxy {
     });
     upstream.on("error", () => client.destroy());
     client.on("close", () => upstream.destroy());
+    const observe = this.onRequestData;
+    if (observe) client.on("data", (chunk: Buffer) => observe(chunk, client));
     client.pipe(upstream);
     upstream.pipe(client);
   }
