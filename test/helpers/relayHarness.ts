@@ -4,7 +4,6 @@ import path from "node:path";
 import { parseConfig } from "../../app/config";
 import { createLogger } from "../../app/createLogger";
 import { createCursorStore } from "../../app/createCursorStore";
-import type { CursorStore } from "../../app/CursorTracker";
 import { createSqsSender } from "../../app/createSqsClient";
 import { HealthServer } from "../../app/HealthServer";
 import { Relay } from "../../app/Relay";
@@ -33,12 +32,12 @@ export interface InProcessRelay {
 }
 
 /** Runs the relay in this process with a real SQS client, logger and health server. */
-export async function startRelay(env: Record<string, string>, options: { cursorStore?: CursorStore } = {}): Promise<InProcessRelay> {
+export async function startRelay(env: Record<string, string>): Promise<InProcessRelay> {
   const config = parseConfig({ RELAY_HEALTH_PORT: "0", LOG_LEVEL: "debug", ...env });
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const sqs = createSqsSender({ endpoint: config.sqsEndpoint, timeoutMs: config.sqsTimeoutMs, maxSockets: config.maxInFlight * 2 });
-  const relay = new Relay(config, { sqs, logger, defaultMetrics: false, cursorStore: options.cursorStore ?? createCursorStore(config) });
+  const relay = new Relay(config, { sqs, logger, defaultMetrics: false, cursorStore: createCursorStore(config) });
   const health = new HealthServer({ source: relay, registry: relay.metrics.registry, unhealthyAfterMs: config.unhealthyAfterMs });
   const port = await health.listen(0, "127.0.0.1");
   await relay.start();
