@@ -8,6 +8,8 @@ import type { BatchSender } from "./SqsForwarder";
 export interface AwsIdentitySource {
   region(): Promise<string>;
   credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  /** Frees what the source holds (the SDK client behind it), called by the sender's destroy(). */
+  release?(): void;
 }
 
 export interface SqsJsonSenderOptions {
@@ -79,6 +81,7 @@ export class SqsJsonSender implements BatchSender {
   destroy(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.options.identity.release?.();
   }
 
   private signingKeyFor(accessKeyId: string, secretAccessKey: string, region: string, now: Date): SigningKey & { amzDate: string } {

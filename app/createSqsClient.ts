@@ -32,17 +32,11 @@ export function createSqsClient(options: SqsClientOptions): SQSClient {
  * What the relay sends with: SendMessageBatch on SQS's JSON protocol directly (see
  * SqsJsonSender for why), with the region and credentials of an SDK client built as above.
  */
-export function createSqsSender(options: SqsClientOptions): SqsJsonSender & { destroy(): void } {
+export function createSqsSender(options: SqsClientOptions): SqsJsonSender {
   const client = createSqsClient(options);
-  const sender = new SqsJsonSender({
+  return new SqsJsonSender({
     endpoint: options.endpoint,
     maxSockets: options.maxSockets,
-    identity: { region: () => client.config.region(), credentials: () => client.config.credentials() },
+    identity: { region: () => client.config.region(), credentials: () => client.config.credentials(), release: () => client.destroy() },
   });
-  const destroySender = sender.destroy.bind(sender);
-  sender.destroy = () => {
-    destroySender();
-    client.destroy();
-  };
-  return sender;
 }

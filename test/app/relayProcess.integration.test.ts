@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { FeedServer } from "../helpers/feedServer";
+import { type FeedClient, FeedServer } from "../helpers/feedServer";
 import { REPO_ROOT, type RelayProcess, spawnRelay } from "../helpers/relayHarness";
 import { useSqsTestbed } from "../helpers/sqsTestbed";
 import { sleep, waitFor } from "../helpers/waitFor";
@@ -24,12 +24,18 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
 
   const hasLog = (process: RelayProcess, text: string) => () => process.logs().find((line) => String(line.msg).includes(text));
 
-  it("on SIGTERM while SQS hangs, closes the feed with 1001, flushes everything once SQS answers, and exits 0", async () => {
+  /** A feed, a queue and the relay process between them, connected; SQS through the proxy. */
+  async function connectedRelay(env: Record<string, string>): Promise<{ queue: { name: string; url: string }; client: FeedClient; relay: RelayProcess }> {
     feed = await FeedServer.start();
     const queue = newQueue();
-    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "500", RELAY_SHUTDOWN_TIMEOUT_MS: "15000" });
+    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, ...env });
     const client = await feed.connection(1, 15_000);
-    await waitFor("subscribed", hasLog(relay, "connected"));
+    await waitFor("connected", hasLog(relay, "connected"));
+    return { queue, client, relay };
+  }
+
+  it("on SIGTERM while SQS hangs, closes the feed with 1001, flushes everything once SQS answers, and exits 0", async () => {
+    const { queue, client, relay } = await connectedRelay({ RELAY_SQS_TIMEOUT_MS: "500", RELAY_SHUTDOWN_TIMEOUT_MS: "15000" });
     testbed.proxy.setMode("hang");
     const closed = new Promise<number>((resolve) => client.socket.once("close", (code) => resolve(code)));
     for (let i = 0; i < 300; i++) client.socket.send(JSON.stringify({ i }));
@@ -47,11 +53,7 @@ describe("relay process (integration: signals, exit codes, logs)", function () {
   });
 
   it("exits non-zero and says how many frames were not delivered when the deadline passes", async () => {
-    feed = await FeedServer.start();
-    const queue = newQueue();
-    relay = spawnRelay({ RELAY_URL: feed.url, RELAY_QUEUE_URL: queue.url, AWS_ENDPOINT_URL_SQS: testbed.proxy.endpoint, RELAY_SQS_TIMEOUT_MS: "300", RELAY_SHUTDOWN_TIMEOUT_MS: "1500" });
-    const client = await feed.connection(1, 15_000);
-    await waitFor("connected", hasLog(relay, "connected"));
+    const { client, relay } = await connectedRelay({ RELAY_SQS_TIMEOUT_MS: "300", RELAY_SHUTDOWN_TIMEOUT_MS: "1500" });
     testbed.proxy.setMode("refuse");
     for (let i = 0; i < 50; i++) client.socket.send(`frame ${i}`);
     await waitFor("the relay sees SQS failing", hasLog(relay, "SQS call failed"));
