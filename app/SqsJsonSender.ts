@@ -1,7 +1,6 @@
-import { createHash, createHmac } from "node:crypto";
-import http from "node:http";
-import https from "node:https";
+import { createHmac, hash } from "node:crypto";
 import type { SendMessageBatchCommand, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
+import { KeepAliveHttpClient } from "./KeepAliveHttpClient";
 import type { BatchSender } from "./SqsForwarder";
 
 /** What the sender needs from the SDK: its region and its (cached, refreshed) credential chain. */
@@ -39,7 +38,7 @@ interface SigningKey {
 }
 
 /**
- * Sends SendMessageBatch over SQS's AWS JSON 1.0 protocol with SigV4, on a keep-alive agent.
+ * Sends SendMessageBatch over SQS's AWS JSON 1.0 protocol with SigV4, on keep-alive sockets (KeepAliveHttpClient).
  *
  * Why not SQSClient.send: in a 60,000-frame burst the SDK's per-call pipeline (middleware stack,
  * schema serde, signer, user agent, retry and endpoint middleware) was ~70 % of the relay's CPU
@@ -48,15 +47,15 @@ interface SigningKey {
  * MD5 of each body SQS reports and fails the call on a mismatch.
  */
 export class SqsJsonSender implements BatchSender {
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly http: KeepAliveHttpClient;
   private signingKey: SigningKey | undefined;
+  private amzDateSecond = -1;
+  private amzDate = "";
   private readonly endpoint: URL | undefined;
 
   constructor(private readonly options: SqsJsonSenderOptions) {
     this.endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+    this.http = new KeepAliveHttpClient({ maxSockets: options.maxSockets });
   }
 
   async send(command: SendMessageBatchCommand, { abortSignal }: { abortSignal: AbortSignal }): Promise<SendMessageBatchCommandOutput> {
@@ -64,14 +63,14 @@ export class SqsJsonSender implements BatchSender {
     const body = JSON.stringify({ QueueUrl: input.QueueUrl, Entries: input.Entries });
     const target = this.endpoint ?? new URL(input.QueueUrl!);
     const [region, credentials] = await Promise.all([this.options.identity.region(), this.options.identity.credentials()]);
-    const headers = signedHeaders(this.signingKeyFor(credentials.accessKeyId, credentials.secretAccessKey, region, new Date()), {
+    const headers = signedHeaders(this.signingKeyFor(credentials.accessKeyId, credentials.secretAccessKey, region, Date.now()), {
       host: target.host,
       body,
       sessionToken: credentials.sessionToken,
     });
-    const answer = await this.post(target, headers, body, abortSignal);
-    if (answer.statusCode !== 200) throw errorFrom(answer.statusCode, answer.text);
-    const output = JSON.parse(answer.text) as SendMessageBatchCommandOutput;
+    const answer = await this.http.post(target, "/", headers, body, abortSignal);
+    if (answer.statusCode !== 200) throw errorFrom(answer.statusCode, answer.body);
+    const output = JSON.parse(answer.body) as SendMessageBatchCommandOutput;
     checkMd5(input.Entries ?? [], output);
     output.$metadata = { httpStatusCode: answer.statusCode };
     return output;
@@ -79,13 +78,18 @@ export class SqsJsonSender implements BatchSender {
 
   /** Closes the keep-alive sockets (at shutdown). */
   destroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http.destroy();
     this.options.identity.release?.();
   }
 
-  private signingKeyFor(accessKeyId: string, secretAccessKey: string, region: string, now: Date): SigningKey & { amzDate: string } {
-    const amzDate = now.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  private signingKeyFor(accessKeyId: string, secretAccessKey: string, region: string, nowMs: number): SigningKey & { amzDate: string } {
+    // X-Amz-Date has one-second resolution: format it once a second, not once a call.
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.amzDateSecond) {
+      this.amzDateSecond = second;
+      this.amzDate = new Date(second * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    }
+    const amzDate = this.amzDate;
     const day = amzDate.slice(0, 8);
     const scope = `${day}/${region}/sqs/aws4_request`;
     let cached = this.signingKey;
@@ -97,49 +101,6 @@ export class SqsJsonSender implements BatchSender {
     }
     return { ...cached, amzDate };
   }
-
-  private post(target: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ statusCode: number; text: string }> {
-    const secure = target.protocol === "https:";
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason as Error);
-        return;
-      }
-      // One listener on the caller's signal rather than http's `signal` option, which wires up
-      // several per request (visible in the burst's profile).
-      const onAbort = (): void => void request.destroy(signal.reason as Error);
-      const settle = (): void => signal.removeEventListener("abort", onAbort);
-      const request = (secure ? https : http).request(
-        {
-          method: "POST",
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port || (secure ? 443 : 80),
-          path: "/",
-          headers,
-          agent: secure ? this.httpsAgent : this.httpAgent,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
-            settle();
-            resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-          });
-          response.on("error", (error: Error) => {
-            settle();
-            reject(signal.aborted ? (signal.reason as Error) : error);
-          });
-        },
-      );
-      signal.addEventListener("abort", onAbort, { once: true });
-      request.on("error", (error: Error) => {
-        settle();
-        reject(signal.aborted ? (signal.reason as Error) : error);
-      });
-      request.end(body);
-    });
-  }
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
@@ -147,7 +108,8 @@ function hmac(key: string | Buffer, data: string): Buffer {
 }
 
 function sha256Hex(data: string): string {
-  return createHash("sha256").update(data, "utf8").digest("hex");
+  // One-shot crypto.hash: no Hash object per call (a few µs less per hash in the burst).
+  return hash("sha256", data, "hex");
 }
 
 /** SigV4 (AWS Signature Version 4) headers for a POST / of the JSON protocol. Exported for its test. */
@@ -198,7 +160,7 @@ function checkMd5(entries: ReadonlyArray<{ Id?: string; MessageBody?: string }>,
   for (const ok of output.Successful) {
     const body = bodies.get(ok.Id);
     if (body === undefined || ok.MD5OfMessageBody === undefined) continue;
-    if (createHash("md5").update(body, "utf8").digest("hex") !== ok.MD5OfMessageBody) {
+    if (hash("md5", body, "hex") !== ok.MD5OfMessageBody) {
       throw new SqsHttpError("InvalidChecksum", `MD5 of message ${ok.Id} does not match what SQS reported`, 200);
     }
   }
