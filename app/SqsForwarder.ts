@@ -1,12 +1,18 @@
-import { SendMessageBatchCommand, type SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
+import type { SendMessageBatchResult } from "@aws-sdk/client-sqs";
 import type { Logger } from "pino";
 import { fullJitterDelayMs } from "./backoff";
-import { type FrameRecord, recordToEntry, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES } from "./frameRecord";
+import { type FrameRecord, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES } from "./frameRecord";
 import type { RelayMetrics } from "./RelayMetrics";
 
-/** The one SDK call the forwarder makes; an SQSClient satisfies it, and so can a test double. */
+/** What SQS answered to one SendMessageBatch; entry Ids are the records' indexes in the batch. */
+export type BatchAnswer = Pick<SendMessageBatchResult, "Successful" | "Failed">;
+
+/**
+ * The one SQS call the forwarder makes: SendMessageBatch of `records` with entry Ids "0", "1", …
+ * (SqsJsonSender; tests wrap it). Rejects when the call as a whole fails, or with `signal`'s reason.
+ */
 export interface BatchSender {
-  send(command: SendMessageBatchCommand, options: { abortSignal: AbortSignal }): Promise<SendMessageBatchCommandOutput>;
+  sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer>;
 }
 
 export interface SqsForwarderOptions {
@@ -192,10 +198,6 @@ export class SqsForwarder {
     this.inFlight++;
     this.inFlightRecords += batch.length;
     metrics.batchSize.observe(batch.length);
-    const entries = batch.map((record, index) => {
-      record.attempts++;
-      return recordToEntry(record, String(index));
-    });
     const startedAt = performance.now();
     let retry: FrameRecord[] = [];
     const accepted: FrameRecord[] = [];
@@ -204,9 +206,7 @@ export class SqsForwarder {
     const deadline = new AbortController();
     const deadlineTimer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${sqsTimeoutMs} ms`, "TimeoutError")), sqsTimeoutMs);
     try {
-      const output = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }), {
-        abortSignal: deadline.signal,
-      });
+      const output = await client.sendBatch(queueUrl, batch, deadline.signal);
       const seconds = (performance.now() - startedAt) / 1000;
       const answered = new Set<string>();
       for (const ok of output.Successful ?? []) {

@@ -1,7 +1,7 @@
 import { createHmac, hash } from "node:crypto";
-import type { SendMessageBatchCommand, SendMessageBatchCommandOutput } from "@aws-sdk/client-sqs";
 import { KeepAliveHttpClient } from "./KeepAliveHttpClient";
-import type { BatchSender } from "./SqsForwarder";
+import { batchRequestBody, type FrameRecord } from "./frameRecord";
+import type { BatchAnswer, BatchSender } from "./SqsForwarder";
 
 /** What the sender needs from the SDK: its region and its (cached, refreshed) credential chain. */
 export interface AwsIdentitySource {
@@ -52,28 +52,33 @@ export class SqsJsonSender implements BatchSender {
   private amzDateSecond = -1;
   private amzDate = "";
   private readonly endpoint: URL | undefined;
+  private lastQueue: { readonly url: string; readonly host: URL } | undefined;
 
   constructor(private readonly options: SqsJsonSenderOptions) {
     this.endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
     this.http = new KeepAliveHttpClient({ maxSockets: options.maxSockets });
   }
 
-  async send(command: SendMessageBatchCommand, { abortSignal }: { abortSignal: AbortSignal }): Promise<SendMessageBatchCommandOutput> {
-    const input = command.input;
-    const body = JSON.stringify({ QueueUrl: input.QueueUrl, Entries: input.Entries });
-    const target = this.endpoint ?? new URL(input.QueueUrl!);
+  async sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer> {
+    const body = batchRequestBody(queueUrl, records);
+    const target = this.endpoint ?? this.queueHost(queueUrl);
     const [region, credentials] = await Promise.all([this.options.identity.region(), this.options.identity.credentials()]);
     const headers = signedHeaders(this.signingKeyFor(credentials.accessKeyId, credentials.secretAccessKey, region, Date.now()), {
       host: target.host,
       body,
       sessionToken: credentials.sessionToken,
     });
-    const answer = await this.http.post(target, "/", headers, body, abortSignal);
+    const answer = await this.http.post(target, "/", headers, body, signal);
     if (answer.statusCode !== 200) throw errorFrom(answer.statusCode, answer.body);
-    const output = JSON.parse(answer.body) as SendMessageBatchCommandOutput;
-    checkMd5(input.Entries ?? [], output);
-    output.$metadata = { httpStatusCode: answer.statusCode };
+    const output = JSON.parse(answer.body) as BatchAnswer;
+    checkMd5(records, output);
     return output;
+  }
+
+  /** Without an endpoint, calls go to the queue URL's host, as the SDK's do (parsed once per queue). */
+  private queueHost(queueUrl: string): URL {
+    if (this.lastQueue?.url !== queueUrl) this.lastQueue = { url: queueUrl, host: new URL(queueUrl) };
+    return this.lastQueue.host;
   }
 
   /** Closes the keep-alive sockets (at shutdown). */
@@ -154,11 +159,9 @@ function errorFrom(statusCode: number, text: string): SqsHttpError {
 }
 
 /** As the SDK does (md5 on by default): a body SQS reports with another MD5 was corrupted on the way. */
-function checkMd5(entries: ReadonlyArray<{ Id?: string; MessageBody?: string }>, output: SendMessageBatchCommandOutput): void {
-  if (!output.Successful?.length) return;
-  const bodies = new Map(entries.map((entry) => [entry.Id, entry.MessageBody]));
-  for (const ok of output.Successful) {
-    const body = bodies.get(ok.Id);
+function checkMd5(records: readonly FrameRecord[], output: BatchAnswer): void {
+  for (const ok of output.Successful ?? []) {
+    const body = records[Number(ok.Id)]?.body;
     if (body === undefined || ok.MD5OfMessageBody === undefined) continue;
     if (hash("md5", body, "hex") !== ok.MD5OfMessageBody) {
       throw new SqsHttpError("InvalidChecksum", `MD5 of message ${ok.Id} does not match what SQS reported`, 200);

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { MessageAttributeValue, SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
 import type { FieldSource } from "./config";
 
 /** SQS: a message, attributes included, is at most 1 MiB (raised from 256 KiB in Aug 2025). */
@@ -23,7 +22,7 @@ export const ATTR = Object.freeze({
  */
 const SQS_INVALID_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** One received frame, held compactly until it is sent; the SDK entry is built at send time. */
+/** One received frame, held compactly until it is sent; its request JSON is written at send time. */
 export interface FrameRecord {
   readonly body: string;
   /** What SQS counts against its limits: body plus attribute names, types and values. */
@@ -35,8 +34,6 @@ export interface FrameRecord {
   readonly encodedFrom: "text" | "binary" | undefined;
   readonly groupId: string | undefined;
   readonly dedupId: string | undefined;
-  /** Sends tried so far; grows only on retries. */
-  attempts: number;
   /** The id to acknowledge to the feed once SQS has accepted this frame (Slack envelope_id). */
   ackId?: string;
 }
@@ -132,27 +129,32 @@ export function frameToRecord(data: Buffer, isBinary: boolean, context: FrameCon
       encodedFrom,
       groupId,
       dedupId,
-      attempts: 0,
     },
   };
 }
 
-/** Builds the SDK entry at send time, so buffered frames stay small. */
-export function recordToEntry(record: FrameRecord, id: string): SendMessageBatchRequestEntry {
-  const attributes: Record<string, MessageAttributeValue> = {
-    [ATTR.receivedAt]: { DataType: "Number", StringValue: String(record.receivedAtMs) },
-    [ATTR.seq]: { DataType: "Number", StringValue: String(record.seq) },
-    [ATTR.connectionId]: { DataType: "String", StringValue: record.connectionId },
-  };
-  if (record.encodedFrom) {
-    attributes[ATTR.encoding] = { DataType: "String", StringValue: "base64" };
-    attributes[ATTR.frameType] = { DataType: "String", StringValue: record.encodedFrom };
+/**
+ * The SendMessageBatch request body (SQS's JSON protocol) for these records, entry Ids "0", "1", …
+ * in order. Written out directly rather than as SDK entry objects through JSON.stringify: in the
+ * burst benchmark that is about half the CPU for the body and eight fewer objects per frame. A
+ * test holds it to the body the AWS SDK serializes for the same entries.
+ */
+export function batchRequestBody(queueUrl: string, records: readonly FrameRecord[]): string {
+  let json = `{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[`;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    json +=
+      `${i > 0 ? "," : ""}{"Id":"${i}","MessageBody":${JSON.stringify(record.body)},"MessageAttributes":{` +
+      `"${ATTR.receivedAt}":{"DataType":"Number","StringValue":"${record.receivedAtMs}"},` +
+      `"${ATTR.seq}":{"DataType":"Number","StringValue":"${record.seq}"},` +
+      `"${ATTR.connectionId}":{"DataType":"String","StringValue":${JSON.stringify(record.connectionId)}}`;
+    if (record.encodedFrom) {
+      json += `,"${ATTR.encoding}":{"DataType":"String","StringValue":"base64"},"${ATTR.frameType}":{"DataType":"String","StringValue":"${record.encodedFrom}"}`;
+    }
+    json += "}";
+    if (record.groupId !== undefined) json += `,"MessageGroupId":${JSON.stringify(record.groupId)}`;
+    if (record.dedupId !== undefined) json += `,"MessageDeduplicationId":${JSON.stringify(record.dedupId)}`;
+    json += "}";
   }
-  return {
-    Id: id,
-    MessageBody: record.body,
-    MessageAttributes: attributes,
-    MessageGroupId: record.groupId,
-    MessageDeduplicationId: record.dedupId,
-  };
+  return `${json}]}`;
 }

@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
-import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SQSClient } from "@aws-sdk/client-sqs";
 import { createLogger } from "../../app/createLogger";
-import { createSqsClient } from "../../app/createSqsClient";
-import { frameToRecord } from "../../app/frameRecord";
+import { createSqsSender } from "../../app/createSqsClient";
+import { type FrameRecord, frameToRecord } from "../../app/frameRecord";
 import { RelayMetrics } from "../../app/RelayMetrics";
-import { type BatchSender, SqsForwarder } from "../../app/SqsForwarder";
+import { type BatchAnswer, type BatchSender, SqsForwarder } from "../../app/SqsForwarder";
+import type { SqsJsonSender } from "../../app/SqsJsonSender";
 import { type Emulator, startEmulator } from "../helpers/emulator";
 import "../helpers/relayHarness";
 import { waitFor } from "../helpers/waitFor";
@@ -16,24 +16,24 @@ import { waitFor } from "../helpers/waitFor";
 class PartialFailures implements BatchSender {
   readonly calls: string[][] = [];
   private readonly failedOnce = new Set<string>();
-  constructor(private readonly real: SQSClient) {}
+  constructor(private readonly real: SqsJsonSender) {}
 
-  async send(command: SendMessageBatchCommand, options: { abortSignal: AbortSignal }): Promise<SendMessageBatchCommandOutput> {
-    const entries = command.input.Entries ?? [];
-    this.calls.push(entries.map((e) => e.MessageBody ?? ""));
-    const refuse = entries.filter((e) => e.MessageBody?.startsWith("poison"));
-    const throttle = entries.filter((e) => e.MessageBody?.startsWith("flaky") && !this.failedOnce.has(e.MessageBody));
-    for (const e of throttle) this.failedOnce.add(e.MessageBody!);
-    const rest = entries.filter((e) => !refuse.includes(e) && !throttle.includes(e));
-    const output = rest.length
-      ? await this.real.send(new SendMessageBatchCommand({ ...command.input, Entries: rest }), options)
-      : ({ Successful: [], Failed: [], $metadata: {} } as SendMessageBatchCommandOutput);
+  async sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer> {
+    this.calls.push(records.map((r) => r.body));
+    const refuse = records.filter((r) => r.body.startsWith("poison"));
+    const throttle = records.filter((r) => r.body.startsWith("flaky") && !this.failedOnce.has(r.body));
+    for (const r of throttle) this.failedOnce.add(r.body);
+    const rest = records.filter((r) => !refuse.includes(r) && !throttle.includes(r));
+    const output = rest.length ? await this.real.sendBatch(queueUrl, rest, signal) : { Successful: [], Failed: [] };
+    // The real call numbered `rest`; answer with the ids of the whole batch.
+    const id = (restId: string | undefined): string => String(records.indexOf(rest[Number(restId)]!));
+    const idOf = (record: FrameRecord): string => String(records.indexOf(record));
     return {
-      ...output,
+      Successful: (output.Successful ?? []).map((ok) => ({ ...ok, Id: id(ok.Id) })),
       Failed: [
-        ...(output.Failed ?? []),
-        ...refuse.map((e) => ({ Id: e.Id!, SenderFault: true, Code: "InvalidParameterValue", Message: "refused" })),
-        ...throttle.map((e) => ({ Id: e.Id!, SenderFault: false, Code: "ThrottlingException", Message: "slow down" })),
+        ...(output.Failed ?? []).map((failed) => ({ ...failed, Id: id(failed.Id) })),
+        ...refuse.map((r) => ({ Id: idOf(r), SenderFault: true, Code: "InvalidParameterValue", Message: "refused" })),
+        ...throttle.map((r) => ({ Id: idOf(r), SenderFault: false, Code: "ThrottlingException", Message: "slow down" })),
       ],
     };
   }
@@ -46,7 +46,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
 
   it("retries failed entries on their own with every field kept, and drops sender faults without holding up the rest", async () => {
     const queueUrl = emulator.createQueue("partial");
-    const real = createSqsClient({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const real = createSqsSender({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
     const sender = new PartialFailures(real);
     const logs: Array<Record<string, unknown>> = [];
     const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
@@ -78,7 +78,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
 
   it("sends a lone frame at once and fills batches while calls are in flight", async () => {
     const queueUrl = emulator.createQueue("batching");
-    const real = createSqsClient({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const real = createSqsSender({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
     const sender = new PartialFailures(real);
     const logger = createLogger("silent");
     const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });

@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { type AddressInfo, createServer, type Socket } from "node:net";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type Emulator, startEmulator } from "../helpers/emulator";
+import { batchRequestBody, type FrameRecord, frameToRecord } from "../../app/frameRecord";
 import { SqsHttpError, SqsJsonSender, signedHeaders } from "../../app/SqsJsonSender";
 
 /** The hash the SDK's signer expects (an HMAC when given a secret), on node:crypto. */
@@ -23,6 +24,20 @@ class NodeSha256 {
 function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
   if (typeof data === "string") return data;
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+}
+
+/** A frame as the relay holds it (binary frames are sent base64). */
+function record(frame: string | Buffer, seq: number, fifo?: { groupId: string; dedupId: string }): FrameRecord {
+  const outcome = frameToRecord(typeof frame === "string" ? Buffer.from(frame) : frame, typeof frame !== "string", {
+    receivedAtMs: 1_700_000_000_000 + seq,
+    seq,
+    connectionId: "c-1",
+    fifo: fifo !== undefined,
+    messageGroupId: fifo && { kind: "literal", value: fifo.groupId },
+    dedupId: fifo && { kind: "literal", value: fifo.dedupId },
+  });
+  assert.equal(outcome.kind, "record");
+  return (outcome as { record: FrameRecord }).record;
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
@@ -65,6 +80,53 @@ describe("SqsJsonSender", () => {
     });
   }
 
+  it("writes the request body the AWS SDK would send for the same entries", async () => {
+    // Prepare: every kind of record the relay sends — JSON with quotes and escapes, non-ASCII,
+    // a base64 binary frame, FIFO group and dedup ids
+    const records = [record('{"a":"q\\"uote","t":"\\u0007\\n"}', 1), record("héllo ✓ 🚀", 2), record(Buffer.from([1, 2, 3]), 3), record("fifo", 4, { groupId: "BTC-USD", dedupId: "c-1:4" })];
+    const queueUrl = "https://sqs.eu-west-1.amazonaws.com/123456789012/q";
+    let sdkBody: string | undefined;
+    const sdk = new SQSClient({
+      region: "eu-west-1",
+      credentials,
+      maxAttempts: 1,
+      requestHandler: {
+        handle: async (request: { body?: unknown }) => {
+          sdkBody = typeof request.body === "string" ? request.body : new TextDecoder().decode(request.body as Uint8Array);
+          throw new Error("captured");
+        },
+      },
+    });
+
+    // Act
+    const ours = batchRequestBody(queueUrl, records);
+    await assert.rejects(
+      sdk.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: records.map((r, i) => ({
+            Id: String(i),
+            MessageBody: r.body,
+            MessageAttributes: {
+              "relay.receivedAt": { DataType: "Number", StringValue: String(r.receivedAtMs) },
+              "relay.seq": { DataType: "Number", StringValue: String(r.seq) },
+              "relay.connectionId": { DataType: "String", StringValue: r.connectionId },
+              ...(r.encodedFrom && { "relay.encoding": { DataType: "String", StringValue: "base64" }, "relay.frameType": { DataType: "String", StringValue: r.encodedFrom } }),
+            },
+            MessageGroupId: r.groupId,
+            MessageDeduplicationId: r.dedupId,
+          })),
+        }),
+      ),
+      /captured/,
+    );
+    sdk.destroy();
+
+    // Assess
+    assert.ok(sdkBody, "the SDK serialized a request");
+    assert.deepEqual(JSON.parse(ours), JSON.parse(sdkBody));
+  });
+
   describe("against the emulator", () => {
     let emulator: Emulator;
     let sender: SqsJsonSender;
@@ -83,28 +145,18 @@ describe("SqsJsonSender", () => {
 
     it("stores every entry with its attributes and reports each as successful", async () => {
       const queueUrl = emulator.createQueue("sender-ok");
-      const output = await sender.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: [
-            { Id: "0", MessageBody: "one", MessageAttributes: { "relay.seq": { DataType: "Number", StringValue: "1" } } },
-            { Id: "1", MessageBody: "zwei ✓" },
-          ],
-        }),
-        { abortSignal: AbortSignal.timeout(5_000) },
-      );
-      assert.deepEqual(output.Successful?.map((entry) => entry.Id).sort(), ["0", "1"]);
+      const output = await sender.sendBatch(queueUrl, [record("one", 1), record('zwei ✓ "quoted"\n', 2), record(Buffer.from([0, 255]), 3)], AbortSignal.timeout(5_000));
+      assert.deepEqual(output.Successful?.map((entry) => entry.Id).sort(), ["0", "1", "2"]);
       const stored = emulator.messages("sender-ok");
-      assert.deepEqual(stored.map((message) => message.body).sort(), ["one", "zwei ✓"]);
-      assert.equal(stored.find((message) => message.body === "one")?.attributes["relay.seq"], "1");
+      assert.deepEqual(stored.map((message) => message.body).sort(), ["AP8=", "one", 'zwei ✓ "quoted"\n']);
+      assert.deepEqual(stored.find((message) => message.body === "one")?.attributes, { "relay.receivedAt": "1700000000001", "relay.seq": "1", "relay.connectionId": "c-1" });
+      assert.equal(stored.find((message) => message.body === "AP8=")?.attributes["relay.frameType"], "binary");
     });
 
     it("throws an error named after SQS's error type when the call is refused", async () => {
       const queueUrl = emulator.createQueue("sender-real").replace("sender-real", "no-such-queue");
       await assert.rejects(
-        sender.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: "0", MessageBody: "x" }] }), {
-          abortSignal: AbortSignal.timeout(5_000),
-        }),
+        sender.sendBatch(queueUrl, [record("x", 1)], AbortSignal.timeout(5_000)),
         (error: unknown) => error instanceof SqsHttpError && error.statusCode === 400 && /QueueDoesNotExist|NonExistentQueue/.test(error.name),
       );
     });
@@ -125,7 +177,7 @@ describe("SqsJsonSender", () => {
     const startedAt = Date.now();
     try {
       // Act / Assess
-      await assert.rejects(sender.send(new SendMessageBatchCommand({ QueueUrl: `${endpoint}/000000000000/q`, Entries: [{ Id: "0", MessageBody: "x" }] }), { abortSignal: deadline.signal }), {
+      await assert.rejects(sender.sendBatch(`${endpoint}/000000000000/q`, [record("x", 1)], deadline.signal), {
         name: "TimeoutError",
       });
       assert.ok(Date.now() - startedAt < 2_000, "the abort did not end the call promptly");

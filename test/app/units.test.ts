@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { fullJitterDelayMs } from "../../app/backoff";
 import { ConfigError, parseConfig, redactUrl } from "../../app/config";
-import { frameToRecord, recordToEntry } from "../../app/frameRecord";
+import { batchRequestBody, frameToRecord } from "../../app/frameRecord";
 import { JsonPointer } from "../../app/JsonPointer";
 
 const context = { receivedAtMs: 1_700_000_000_000, seq: 7, connectionId: "conn", fifo: false, messageGroupId: undefined, dedupId: undefined };
@@ -25,8 +25,8 @@ describe("frameToRecord", () => {
     const outcome = frameToRecord(Buffer.from("héllo"), false, context);
     assert.equal(outcome.kind, "record");
     if (outcome.kind !== "record") return;
-    const entry = recordToEntry(outcome.record, "0");
-    const attributeBytes = Object.entries(entry.MessageAttributes ?? {}).reduce((sum, [name, value]) => sum + name.length + value.DataType!.length + Buffer.byteLength(value.StringValue!), 0);
+    const request = JSON.parse(batchRequestBody("q", [outcome.record])) as { Entries: Array<{ MessageAttributes: Record<string, { DataType: string; StringValue: string }> }> };
+    const attributeBytes = Object.entries(request.Entries[0]!.MessageAttributes).reduce((sum, [name, value]) => sum + name.length + value.DataType.length + Buffer.byteLength(value.StringValue), 0);
     assert.equal(outcome.record.sizeBytes, Buffer.byteLength("héllo") + attributeBytes);
   });
   it("base64-encodes lone control characters and U+FFFE but keeps astral text verbatim", () => {
