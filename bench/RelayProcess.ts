@@ -7,7 +7,7 @@ import path from "node:path";
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 /**
- * The node flags the container runs the relay with (app/Dockerfile ENTRYPOINT), as NODE_OPTIONS,
+ * The node flags the container runs the relay with (app/Dockerfile ENTRYPOINT), as a string of flags,
  * so the benchmark measures what is deployed.
  */
 export function containerNodeOptions(): string {
@@ -31,14 +31,15 @@ export class RelayProcess {
   /** Starts `node <script>`; `cpuProfileDir` adds --cpu-prof to find where the time goes. */
   static start(script: string, env: Record<string, string>, nodeOptions: string, cpuProfileDir?: string): RelayProcess {
     const flags = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
-    const child = spawn(process.execPath, [...flags, script], {
+    // As argv, the way the container's ENTRYPOINT passes them (V8 flags are refused in NODE_OPTIONS).
+    const nodeFlags = nodeOptions.split(/\s+/).filter(Boolean);
+    const child = spawn(process.execPath, [...flags, ...nodeFlags, script], {
       env: {
         PATH: process.env.PATH ?? "",
         AWS_REGION: "us-east-1",
         AWS_ACCESS_KEY_ID: "test",
         AWS_SECRET_ACCESS_KEY: "test",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -40,7 +40,7 @@ export function formatTable(report: BenchReport): string {
   const rule = `|---|---|${names.map(() => "---:").join("|")}|`;
   const lines = rows.map(([label, target, value]) => `| ${label} | ${target} | ${names.map(value).join(" | ")} |`);
   const { machine } = report;
-  const footer = `\nMachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.totalMemMiB} MiB RAM, Node ${machine.node}, ${machine.platform}; ${report.startedAt}; relays run as \`node <bundle>\`: ${Object.entries(report.relayNodeOptions).map(([name, flags]) => `${name} with ${flags ? `NODE_OPTIONS=${flags}` : "no node flags"}`).join(", ")}.\nLatency: ${report.latencyMeasures}.`;
+  const footer = `\nMachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.totalMemMiB} MiB RAM, Node ${machine.node}, ${machine.platform}; ${report.startedAt}; relays run as \`node <bundle>\`: ${Object.entries(report.relayNodeOptions).map(([name, flags]) => `${name} with ${flags ? `node ${flags}` : "no node flags"}`).join(", ")}.\nLatency: ${report.latencyMeasures}.`;
   return [header, rule, ...lines].join("\n") + footer;
 }
 

@@ -96,7 +96,7 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; platform: string; totalMemMiB: number };
   startedAt: string;
   options: Omit<BenchOptions, "log" | "cpuProfileDir">;
-  /** NODE_OPTIONS each relay ran with: the container's flags for ws-relay, none for the baseline, unless BENCH_RELAY_NODE_OPTIONS says otherwise. */
+  /** Node flags each relay ran with (on its command line): the container's flags for ws-relay, none for the baseline, unless BENCH_RELAY_NODE_OPTIONS says otherwise. */
   relayNodeOptions: Record<RelayName, string>;
   latencyMeasures: string;
   relays: Partial<Record<RelayName, RelayResult>>;
