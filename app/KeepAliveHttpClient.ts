@@ -24,6 +24,11 @@ export interface KeepAliveHttpClientOptions {
   readonly tls?: Pick<tls.ConnectionOptions, "ca" | "minVersion">;
 }
 
+/** No complete answer within the request's deadline (named like the DOMException fetch uses). */
+export class HttpTimeoutError extends Error {
+  override readonly name = "TimeoutError";
+}
+
 /** The server's answer broke HTTP/1.1 framing, or was larger than allowed. */
 export class HttpProtocolError extends Error {
   override readonly name = "HttpProtocolError";
@@ -58,11 +63,14 @@ export class KeepAliveHttpClient {
   /**
    * POSTs `body` to `path` with `headers` (names as given; Content-Length is the caller's) and
    * resolves with the status and the body as UTF-8 text, whatever the status. Rejects on a
-   * socket error, a broken answer, or `signal` (with its reason).
+   * socket error, a broken answer, or with HttpTimeoutError when the whole exchange (waiting for
+   * a socket, connecting, the answer) has taken `timeoutMs`; the socket is then closed.
+   *
+   * A deadline in milliseconds rather than an AbortSignal: an AbortController and its listeners
+   * per call were ~0.7 µs per event in the burst benchmark; this is one timer.
    */
-  post(origin: HttpOrigin, path: string, headers: Readonly<Record<string, string>>, body: string, signal: AbortSignal): Promise<HttpAnswer> {
+  post(origin: HttpOrigin, path: string, headers: Readonly<Record<string, string>>, body: string, timeoutMs: number): Promise<HttpAnswer> {
     if (this.destroyed) return Promise.reject(new Error("the HTTP client has been destroyed"));
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
     let head = `POST ${path} HTTP/1.1\r\n`;
     for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
     const key = `${origin.protocol}//${origin.hostname}:${origin.port}`;
@@ -71,7 +79,7 @@ export class KeepAliveHttpClient {
       pool = new OriginPool(origin, this.options.maxSockets, this.idleTimeoutMs, this.maxResponseBytes, this.options.tls ?? {});
       this.pools.set(key, pool);
     }
-    return pool.request(`${head}\r\n${body}`, signal);
+    return pool.request(`${head}\r\n${body}`, timeoutMs);
   }
 
   /** Closes every socket; requests in flight fail. */
@@ -82,16 +90,21 @@ export class KeepAliveHttpClient {
   }
 }
 
+/** One request, from post() until it settles. */
 interface Exchange {
+  readonly message: string;
   readonly resolve: (answer: HttpAnswer) => void;
   readonly reject: (error: Error) => void;
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
+  timer: NodeJS.Timeout | undefined;
+  /** Set once the request has a socket. */
+  connection: Connection | undefined;
 }
 
 class OriginPool {
   private readonly idle: Connection[] = [];
-  private readonly waiting: Array<{ start: () => void; signal: AbortSignal; cancel: () => void }> = [];
+  /** Every open connection, idle or busy, so destroy() can close those in flight too. */
+  private readonly connections = new Set<Connection>();
+  private readonly waiting: Exchange[] = [];
   private open = 0;
   private destroyed = false;
 
@@ -103,60 +116,70 @@ class OriginPool {
     private readonly tlsOptions: tls.ConnectionOptions,
   ) {}
 
-  request(message: string, signal: AbortSignal): Promise<HttpAnswer> {
+  request(message: string, timeoutMs: number): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
-      const start = (): void => {
-        let connection = this.idle.pop();
-        while (connection && !connection.usable) connection = this.idle.pop();
-        connection ??= this.connect();
-        connection.send(message, resolve, reject, signal);
-      };
-      if (this.idle.length > 0 || this.open < this.maxSockets) {
-        start();
-        return;
-      }
-      // Every socket is busy: wait for one, unless the caller gives up first.
-      const waiter = {
-        start: () => (signal.removeEventListener("abort", waiter.cancel), start()),
-        signal,
-        cancel: () => {
-          const index = this.waiting.indexOf(waiter);
-          if (index >= 0) this.waiting.splice(index, 1);
-          reject(signal.reason as Error);
-        },
-      };
-      signal.addEventListener("abort", waiter.cancel, { once: true });
-      this.waiting.push(waiter);
+      const exchange: Exchange = { message, resolve, reject, timer: undefined, connection: undefined };
+      exchange.timer = setTimeout(() => this.timeOut(exchange, timeoutMs), timeoutMs);
+      // Every socket busy: wait for one (see onFree and onClosed).
+      if (this.idle.length > 0 || this.open < this.maxSockets) this.start(exchange);
+      else this.waiting.push(exchange);
     });
   }
 
   destroy(): void {
     this.destroyed = true;
-    for (const connection of this.idle.splice(0)) connection.destroy();
-    for (const waiter of this.waiting.splice(0)) waiter.cancel();
+    const error = new Error("the HTTP client has been destroyed");
+    for (const connection of this.connections) connection.destroy(error);
+    for (const exchange of this.waiting.splice(0)) settle(exchange, error);
+  }
+
+  private start(exchange: Exchange): void {
+    let connection = this.idle.pop();
+    while (connection && !connection.usable) connection = this.idle.pop();
+    try {
+      connection ??= this.connect();
+    } catch (error) {
+      settle(exchange, error as Error); // net.connect throws on a bad port, say
+      return;
+    }
+    connection.send(exchange);
+  }
+
+  private timeOut(exchange: Exchange, timeoutMs: number): void {
+    exchange.timer = undefined;
+    const error = new HttpTimeoutError(`no answer within ${timeoutMs} ms`);
+    if (exchange.connection) {
+      exchange.connection.fail(error);
+      return;
+    }
+    const index = this.waiting.indexOf(exchange);
+    if (index >= 0) this.waiting.splice(index, 1);
+    settle(exchange, error);
   }
 
   private connect(): Connection {
-    this.open++;
     const port = Number(this.origin.port) || (this.origin.protocol === "https:" ? 443 : 80);
     const host = this.origin.hostname.replace(/^\[|\]$/g, "");
     const socket =
       this.origin.protocol === "https:"
         ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
         : net.connect({ host, port });
+    this.open++;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
-    return new Connection(socket, this.maxResponseBytes, this.idleTimeoutMs, {
+    const connection = new Connection(socket, this.maxResponseBytes, this.idleTimeoutMs, {
       free: (connection) => this.onFree(connection),
       closed: (connection) => this.onClosed(connection),
     });
+    this.connections.add(connection);
+    return connection;
   }
 
   private onFree(connection: Connection): void {
     const waiter = this.waiting.shift();
     if (waiter) {
       this.idle.push(connection);
-      waiter.start();
+      this.start(waiter);
       return;
     }
     if (this.destroyed) connection.destroy();
@@ -165,10 +188,11 @@ class OriginPool {
 
   private onClosed(connection: Connection): void {
     this.open--;
+    this.connections.delete(connection);
     const index = this.idle.indexOf(connection);
     if (index >= 0) this.idle.splice(index, 1);
     // A socket slot is free again: a waiting request may now open one.
-    if (!this.destroyed && this.waiting.length > 0 && this.open < this.maxSockets) this.waiting.shift()!.start();
+    if (!this.destroyed && this.waiting.length > 0 && this.open < this.maxSockets) this.start(this.waiting.shift()!);
   }
 }
 
@@ -199,16 +223,21 @@ class Connection {
     socket.on("close", () => this.onClose());
   }
 
-  send(message: string, resolve: (answer: HttpAnswer) => void, reject: (error: Error) => void, signal: AbortSignal): void {
+  send(exchange: Exchange): void {
     if (this.closed) {
-      reject(this.socketError ?? new Error("socket closed"));
+      settle(exchange, this.socketError ?? new Error("socket closed"));
       return;
     }
-    const onAbort = (): void => void this.socket.destroy(signal.reason as Error);
-    this.exchange = { resolve, reject, signal, onAbort };
-    signal.addEventListener("abort", onAbort, { once: true });
+    exchange.connection = this;
+    this.exchange = exchange;
     this.socket.setTimeout(0);
-    this.socket.write(message);
+    this.socket.write(exchange.message);
+  }
+
+  /** Ends the exchange in flight with `error` (its deadline passed) and closes the socket. */
+  fail(error: Error): void {
+    this.socketError = error;
+    this.socket.destroy(error);
   }
 
   /** False once the socket is closing (the pool may not have heard of it yet). */
@@ -216,8 +245,8 @@ class Connection {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
   }
 
-  destroy(): void {
-    this.socket.destroy();
+  destroy(error?: Error): void {
+    this.socket.destroy(error);
   }
 
   private onData(chunk: Buffer): void {
@@ -252,6 +281,8 @@ class Connection {
       if (bodyAndRest.length > this.maxResponseBytes + 1024) throw new HttpProtocolError(`response larger than ${this.maxResponseBytes} bytes`);
       const framing = this.framing!;
       if (framing.kind === "length") {
+        // The announced length is exact (the check above leaves room for chunk framing): fail before buffering it.
+        if (framing.length > this.maxResponseBytes) throw new HttpProtocolError(`response larger than ${this.maxResponseBytes} bytes`);
         if (bodyAndRest.length < framing.length) return;
         if (bodyAndRest.length > framing.length) this.keepAlive = false; // bytes nobody asked for
         this.complete(bodyAndRest.toString("utf8", 0, framing.length));
@@ -310,14 +341,13 @@ class Connection {
     const exchange = this.exchange!;
     const answer: HttpAnswer = { statusCode: this.statusCode, body: text };
     this.resetAnswer();
-    exchange.signal.removeEventListener("abort", exchange.onAbort);
     if (this.keepAlive) {
       this.socket.setTimeout(this.idleTimeoutMs);
       this.pool.free(this);
     } else {
       this.socket.destroy();
     }
-    exchange.resolve(answer);
+    settle(exchange, undefined, answer);
   }
 
   private resetAnswer(): void {
@@ -331,22 +361,25 @@ class Connection {
     this.closed = true;
     const exchange = this.exchange;
     if (exchange) {
-      exchange.signal.removeEventListener("abort", exchange.onAbort);
-      if (exchange.signal.aborted) {
+      if (this.framing?.kind === "close" && !this.socketError) {
+        const answer: HttpAnswer = { statusCode: this.statusCode, body: this.received?.toString("utf8") ?? "" };
         this.resetAnswer();
-        exchange.reject(exchange.signal.reason as Error);
-      } else if (this.framing?.kind === "close" && !this.socketError) {
-        const text = this.received?.toString("utf8") ?? "";
-        const answer: HttpAnswer = { statusCode: this.statusCode, body: text };
-        this.resetAnswer();
-        exchange.resolve(answer);
+        settle(exchange, undefined, answer);
       } else {
         this.resetAnswer();
-        exchange.reject(this.socketError ?? new Error("the server closed the connection before its answer was complete"));
+        settle(exchange, this.socketError ?? new Error("the server closed the connection before its answer was complete"));
       }
     }
     this.pool.closed(this);
   }
+}
+
+/** Ends an exchange once: its deadline timer cleared, then resolved or rejected. */
+function settle(exchange: Exchange, error: Error | undefined, answer?: HttpAnswer): void {
+  clearTimeout(exchange.timer);
+  exchange.timer = undefined;
+  if (error) exchange.reject(error);
+  else exchange.resolve(answer!);
 }
 
 /** Decodes a complete chunked body; undefined while more bytes are needed. */
