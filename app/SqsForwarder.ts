@@ -9,10 +9,11 @@ export type BatchAnswer = Pick<SendMessageBatchResult, "Successful" | "Failed">;
 
 /**
  * The one SQS call the forwarder makes: SendMessageBatch of `records` with entry Ids "0", "1", …
- * (SqsJsonSender; tests wrap it). Rejects when the call as a whole fails, or with `signal`'s reason.
+ * (SqsJsonSender; tests wrap it). Rejects when the call as a whole fails, and with an error named
+ * TimeoutError when SQS has not answered within `timeoutMs`.
  */
 export interface BatchSender {
-  sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer>;
+  sendBatch(queueUrl: string, records: readonly FrameRecord[], timeoutMs: number): Promise<BatchAnswer>;
 }
 
 export interface SqsForwarderOptions {
@@ -21,7 +22,7 @@ export interface SqsForwarderOptions {
   readonly fifo: boolean;
   readonly maxInFlight: number;
   readonly maxBufferBytes: number;
-  /** Hard deadline of one SendMessageBatch call, on top of the SDK's socket timeouts. */
+  /** Deadline of one SendMessageBatch call: connecting, sending and the answer. */
   readonly sqsTimeoutMs: number;
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -201,12 +202,8 @@ export class SqsForwarder {
     const startedAt = performance.now();
     let retry: FrameRecord[] = [];
     const accepted: FrameRecord[] = [];
-    // A plain timer, cleared when the call ends: AbortSignal.timeout() costs more per call (it
-    // keeps a weak timer and finalizer for every signal) and showed in the burst's profile.
-    const deadline = new AbortController();
-    const deadlineTimer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${sqsTimeoutMs} ms`, "TimeoutError")), sqsTimeoutMs);
     try {
-      const output = await client.sendBatch(queueUrl, batch, deadline.signal);
+      const output = await client.sendBatch(queueUrl, batch, sqsTimeoutMs);
       const seconds = (performance.now() - startedAt) / 1000;
       const answered = new Set<string>();
       for (const ok of output.Successful ?? []) {
@@ -241,9 +238,7 @@ export class SqsForwarder {
       metrics.sqsCallSeconds.labels("error").observe((performance.now() - startedAt) / 1000);
       retry = batch;
       const err = error as Error;
-      this.noteFailure(err.name === "TimeoutError" || err.name === "AbortError" ? `no answer within ${sqsTimeoutMs} ms` : `${err.name}: ${err.message}`);
-    } finally {
-      clearTimeout(deadlineTimer);
+      this.noteFailure(err.name === "TimeoutError" ? `no answer within ${sqsTimeoutMs} ms` : `${err.name}: ${err.message}`);
     }
     for (const record of accepted) this.settle(record);
     metrics.messagesEnqueued.inc(accepted.length);

@@ -59,7 +59,7 @@ export class SqsJsonSender implements BatchSender {
     this.http = new KeepAliveHttpClient({ maxSockets: options.maxSockets });
   }
 
-  async sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer> {
+  async sendBatch(queueUrl: string, records: readonly FrameRecord[], timeoutMs: number): Promise<BatchAnswer> {
     const body = batchRequestBody(queueUrl, records);
     const target = this.endpoint ?? this.queueHost(queueUrl);
     const [region, credentials] = await Promise.all([this.options.identity.region(), this.options.identity.credentials()]);
@@ -68,7 +68,7 @@ export class SqsJsonSender implements BatchSender {
       body,
       sessionToken: credentials.sessionToken,
     });
-    const answer = await this.http.post(target, "/", headers, body, signal);
+    const answer = await this.http.post(target, "/", headers, body, timeoutMs);
     if (answer.statusCode !== 200) throw errorFrom(answer.statusCode, answer.body);
     const output = JSON.parse(answer.body) as BatchAnswer;
     checkMd5(records, output);

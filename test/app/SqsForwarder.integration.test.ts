@@ -18,13 +18,13 @@ class PartialFailures implements BatchSender {
   private readonly failedOnce = new Set<string>();
   constructor(private readonly real: SqsJsonSender) {}
 
-  async sendBatch(queueUrl: string, records: readonly FrameRecord[], signal: AbortSignal): Promise<BatchAnswer> {
+  async sendBatch(queueUrl: string, records: readonly FrameRecord[], timeoutMs: number): Promise<BatchAnswer> {
     this.calls.push(records.map((r) => r.body));
     const refuse = records.filter((r) => r.body.startsWith("poison"));
     const throttle = records.filter((r) => r.body.startsWith("flaky") && !this.failedOnce.has(r.body));
     for (const r of throttle) this.failedOnce.add(r.body);
     const rest = records.filter((r) => !refuse.includes(r) && !throttle.includes(r));
-    const output = rest.length ? await this.real.sendBatch(queueUrl, rest, signal) : { Successful: [], Failed: [] };
+    const output = rest.length ? await this.real.sendBatch(queueUrl, rest, timeoutMs) : { Successful: [], Failed: [] };
     // The real call numbered `rest`; answer with the ids of the whole batch.
     const id = (restId: string | undefined): string => String(records.indexOf(rest[Number(restId)]!));
     const idOf = (record: FrameRecord): string => String(records.indexOf(record));
