@@ -257,7 +257,8 @@ export class Relay {
     const seq = ++this.seq;
     const { config, metrics } = this;
     const { logger } = this.deps;
-    (isBinary ? metrics.framesBinary : metrics.framesText).inc();
+    if (isBinary) metrics.frameCounts.binary++;
+    else metrics.frameCounts.text++;
     const text = isBinary ? undefined : data.toString("utf8");
     let document: unknown;
     if (this.needsJson && text !== undefined) {

@@ -18,9 +18,11 @@ export interface RelayGaugeSource {
  */
 export class RelayMetrics {
   readonly registry = new Registry();
-  readonly framesReceived: Counter<"type">;
-  readonly framesText: Counter.Internal;
-  readonly framesBinary: Counter.Internal;
+  /**
+   * Frames received, by type: plain numbers on the hot path (a labelled prom-client counter hashes
+   * its labels on every inc, ~0.4 µs per frame in the burst), copied into the counter at scrape time.
+   */
+  readonly frameCounts = { text: 0, binary: 0 };
   readonly messagesEnqueued: Counter;
   readonly dropped: Counter<"reason">;
   readonly retriedEntries: Counter;
@@ -37,9 +39,18 @@ export class RelayMetrics {
 
   constructor(source: RelayGaugeSource, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.framesReceived = new Counter({ name: "relay_frames_received_total", help: "Frames received from the feed", labelNames: ["type"], registers });
-    this.framesText = this.framesReceived.labels("text");
-    this.framesBinary = this.framesReceived.labels("binary");
+    const frameCounts = this.frameCounts;
+    new Counter({
+      name: "relay_frames_received_total",
+      help: "Frames received from the feed",
+      labelNames: ["type"],
+      registers,
+      collect() {
+        this.reset();
+        this.labels("text").inc(frameCounts.text);
+        this.labels("binary").inc(frameCounts.binary);
+      },
+    });
     this.messagesEnqueued = new Counter({ name: "relay_messages_enqueued_total", help: "Messages SQS has accepted", registers });
     this.dropped = new Counter({ name: "relay_frames_dropped_total", help: "Frames that will never reach SQS, by reason", labelNames: ["reason"], registers });
     for (const reason of DROP_REASONS) this.dropped.labels(reason);

@@ -53,6 +53,7 @@ export class SqsJsonSender implements BatchSender {
   private amzDate = "";
   private readonly endpoint: URL | undefined;
   private lastQueue: { readonly url: string; readonly host: URL } | undefined;
+  private region: string | undefined;
 
   constructor(private readonly options: SqsJsonSenderOptions) {
     this.endpoint = options.endpoint ? new URL(options.endpoint) : undefined;
@@ -62,7 +63,10 @@ export class SqsJsonSender implements BatchSender {
   async sendBatch(queueUrl: string, records: readonly FrameRecord[], timeoutMs: number): Promise<BatchAnswer> {
     const body = batchRequestBody(queueUrl, records);
     const target = this.endpoint ?? this.queueHost(queueUrl);
-    const [region, credentials] = await Promise.all([this.options.identity.region(), this.options.identity.credentials()]);
+    // The region never changes: resolve it once. Credentials come from the SDK's provider each
+    // call, which caches them and refreshes them before they expire.
+    const region = (this.region ??= await this.options.identity.region());
+    const credentials = await this.options.identity.credentials();
     const headers = signedHeaders(this.signingKeyFor(credentials.accessKeyId, credentials.secretAccessKey, region, Date.now()), {
       host: target.host,
       body,
