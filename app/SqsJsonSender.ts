@@ -30,9 +30,12 @@ export class SqsHttpError extends Error {
   }
 }
 
-interface SigningKey {
+interface Signing {
+  readonly second: number;
+  readonly amzDate: string;
   readonly scope: string;
   readonly key: Buffer;
+  readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
 }
@@ -48,9 +51,7 @@ interface SigningKey {
  */
 export class SqsJsonSender implements BatchSender {
   private readonly http: KeepAliveHttpClient;
-  private signingKey: SigningKey | undefined;
-  private amzDateSecond = -1;
-  private amzDate = "";
+  private signing: Signing | undefined;
   private readonly endpoint: URL | undefined;
   private lastQueue: { readonly url: string; readonly host: URL } | undefined;
   private region: string | undefined;
@@ -67,7 +68,7 @@ export class SqsJsonSender implements BatchSender {
     // call, which caches them and refreshes them before they expire.
     const region = (this.region ??= await this.options.identity.region());
     const credentials = await this.options.identity.credentials();
-    const headers = signedHeaders(this.signingKeyFor(credentials.accessKeyId, credentials.secretAccessKey, region, Date.now()), {
+    const headers = signedHeaders(this.signingFor(credentials.accessKeyId, credentials.secretAccessKey, region, Date.now()), {
       host: target.host,
       body,
       sessionToken: credentials.sessionToken,
@@ -91,24 +92,22 @@ export class SqsJsonSender implements BatchSender {
     this.options.identity.release?.();
   }
 
-  private signingKeyFor(accessKeyId: string, secretAccessKey: string, region: string, nowMs: number): SigningKey & { amzDate: string } {
-    // X-Amz-Date has one-second resolution: format it once a second, not once a call.
+  /**
+   * What signing needs this second. X-Amz-Date has one-second resolution and the key depends only
+   * on the secret, the day and the region, so both are derived when they change, not per call.
+   */
+  private signingFor(accessKeyId: string, secretAccessKey: string, region: string, nowMs: number): Signing {
     const second = Math.floor(nowMs / 1000);
-    if (second !== this.amzDateSecond) {
-      this.amzDateSecond = second;
-      this.amzDate = new Date(second * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-    }
-    const amzDate = this.amzDate;
-    const day = amzDate.slice(0, 8);
-    const scope = `${day}/${region}/sqs/aws4_request`;
-    let cached = this.signingKey;
-    // The key depends on the secret, the day and the region only: derive it once a day.
-    if (!cached || cached.scope !== scope || cached.accessKeyId !== accessKeyId || cached.secretAccessKey !== secretAccessKey) {
-      const kDate = hmac(`AWS4${secretAccessKey}`, day);
-      const key = hmac(hmac(hmac(kDate, region), "sqs"), "aws4_request");
-      cached = this.signingKey = { scope, key, accessKeyId, secretAccessKey };
-    }
-    return { ...cached, amzDate };
+    const cached = this.signing;
+    if (cached && cached.second === second && cached.accessKeyId === accessKeyId && cached.secretAccessKey === secretAccessKey && cached.region === region) return cached;
+    const amzDate = new Date(second * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const scope = `${amzDate.slice(0, 8)}/${region}/sqs/aws4_request`;
+    const key =
+      cached && cached.scope === scope && cached.secretAccessKey === secretAccessKey
+        ? cached.key
+        : hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, amzDate.slice(0, 8)), region), "sqs"), "aws4_request");
+    this.signing = { second, amzDate, scope, key, region, accessKeyId, secretAccessKey };
+    return this.signing;
   }
 }
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from "node:http";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -80,6 +81,83 @@ describe("SqsJsonSender", () => {
       assert.equal(ours["x-amz-security-token"], theirs.headers["x-amz-security-token"]);
     });
   }
+
+  describe("on the wire", () => {
+    let server: HttpServer;
+    let endpoint: string;
+    const seen: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    /** What the fake SQS reports as each body's MD5 (the real one unless a test says otherwise). */
+    let md5Of = (body: string): string => createHash("md5").update(body).digest("hex");
+    before(async () => {
+      server = createHttpServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          seen.push({ headers: request.headers, body });
+          const entries = (JSON.parse(body) as { Entries: Array<{ Id: string; MessageBody: string }> }).Entries;
+          response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+          response.end(JSON.stringify({ Successful: entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}`, MD5OfMessageBody: md5Of(entry.MessageBody) })), Failed: [] }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it("signs every request as the AWS SDK's signer would sign what arrived, across calls and seconds", async () => {
+      // Prepare
+      const sessionToken = "FwoGZXIvYXdzEXAMPLETOKEN";
+      const sender = new SqsJsonSender({ endpoint, maxSockets: 1, identity: { region: async () => "eu-west-1", credentials: async () => ({ ...credentials, sessionToken }) } });
+      seen.length = 0;
+      try {
+        // Act: calls in two different seconds, so the cached date and key are used and renewed
+        await sender.sendBatch(`${endpoint}/123456789012/q`, [record("one", 1)], 5_000);
+        await sender.sendBatch(`${endpoint}/123456789012/q`, [record("two ✓", 2), record("three", 3)], 5_000);
+        await new Promise((resolve) => setTimeout(resolve, 1_050));
+        await sender.sendBatch(`${endpoint}/123456789012/q`, [record("four", 4)], 5_000);
+      } finally {
+        sender.destroy();
+      }
+
+      // Assess
+      assert.equal(seen.length, 3);
+      const reference = new SignatureV4({ credentials: { ...credentials, sessionToken }, region: "eu-west-1", service: "sqs", sha256: NodeSha256 });
+      for (const { headers, body } of seen) {
+        const amzDate = String(headers["x-amz-date"]);
+        const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, "$1-$2-$3T$4:$5:$6Z"));
+        const theirs = await reference.sign(
+          {
+            method: "POST",
+            protocol: "http:",
+            hostname: "127.0.0.1",
+            path: "/",
+            query: {},
+            headers: { "content-type": String(headers["content-type"]), host: String(headers.host), "x-amz-target": String(headers["x-amz-target"]) },
+            body,
+          },
+          { signingDate },
+        );
+        assert.equal(headers.authorization, theirs.headers.authorization, `request signed at ${amzDate}`);
+        assert.equal(headers["x-amz-target"], "AmazonSQS.SendMessageBatch");
+        assert.equal(headers["x-amz-security-token"], sessionToken);
+      }
+      assert.notEqual(seen[0]!.headers["x-amz-date"], seen[2]!.headers["x-amz-date"], "the date moved on");
+    });
+
+    it("fails the call when SQS reports another MD5 for a body, as the SDK does", async () => {
+      // Prepare
+      const sender = new SqsJsonSender({ endpoint, maxSockets: 1, identity: { region: async () => "eu-west-1", credentials: async () => credentials } });
+      md5Of = (body) => createHash("md5").update(`${body}!`).digest("hex");
+      try {
+        // Act / Assess
+        await assert.rejects(sender.sendBatch(`${endpoint}/123456789012/q`, [record("one", 1)], 5_000), { name: "InvalidChecksum" });
+      } finally {
+        md5Of = (body) => createHash("md5").update(body).digest("hex");
+        sender.destroy();
+      }
+    });
+  });
 
   it("writes the request body the AWS SDK would send for the same entries", async () => {
     // Prepare: every kind of record the relay sends — JSON with quotes and escapes, non-ASCII,
