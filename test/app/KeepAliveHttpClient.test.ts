@@ -1,11 +1,7 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { generate as generateCertificate } from "selfsigned";
 import { sleep, waitFor } from "../helpers/waitFor";
 import { type HttpAnswer, type HttpOrigin, HttpProtocolError, HttpTimeoutError, KeepAliveHttpClient, type KeepAliveHttpClientOptions } from "../../app/KeepAliveHttpClient";
 
@@ -620,24 +616,24 @@ describe("KeepAliveHttpClient", () => {
     let certificate: { key: string; cert: string };
     let foreignCertificate: { key: string; cert: string };
 
-    /** A throwaway self-signed certificate for the given subjectAltName, from the openssl CLI. */
-    async function selfSigned(subjectAltName: string): Promise<{ key: string; cert: string }> {
-      const dir = await mkdtemp(join(tmpdir(), "keepalive-tls-"));
-      try {
-        const keyPath = join(dir, "key.pem");
-        const certPath = join(dir, "cert.pem");
-        await promisify(execFile)("openssl", [
-          ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"],
-          ...["-subj", "/CN=keepalive-test", "-addext", `subjectAltName=${subjectAltName}`, "-keyout", keyPath, "-out", certPath],
-        ]);
-        return { key: await readFile(keyPath, "utf8"), cert: await readFile(certPath, "utf8") };
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+    /** A throwaway self-signed certificate for these names (selfsigned: no openssl CLI needed). */
+    async function selfSigned(altNames: Array<{ type: 2; value: string } | { type: 7; ip: string }>): Promise<{ key: string; cert: string }> {
+      const pems = await generateCertificate([{ name: "commonName", value: "keepalive-test" }], {
+        keyType: "ec",
+        notAfterDate: new Date(Date.now() + 86_400_000),
+        extensions: [{ name: "subjectAltName", altNames }],
+      });
+      return { key: pems.private, cert: pems.cert };
     }
 
     before(async () => {
-      [certificate, foreignCertificate] = await Promise.all([selfSigned("DNS:localhost,IP:127.0.0.1"), selfSigned("DNS:sqs.elsewhere.invalid")]);
+      [certificate, foreignCertificate] = await Promise.all([
+        selfSigned([
+          { type: 2, value: "localhost" },
+          { type: 7, ip: "127.0.0.1" },
+        ]),
+        selfSigned([{ type: 2, value: "sqs.elsewhere.invalid" }]),
+      ]);
     });
 
     async function startHttpsServer(credentials: { key: string; cert: string }): Promise<{ port: string; connections: () => number; requests: string[] }> {
