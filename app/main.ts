@@ -1,6 +1,6 @@
 import { ConfigError, parseConfig } from "./config";
 import { createLogger } from "./createLogger";
-import { createSqsSender } from "./createSqsClient";
+import { createSqsSender } from "./createSqsSender";
 import { createCursorStore } from "./createCursorStore";
 import { HealthServer } from "./HealthServer";
 import { Relay } from "./Relay";
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const sqs = createSqsSender({ endpoint: config.sqsEndpoint, timeoutMs: config.sqsTimeoutMs, maxSockets: config.maxInFlight * 2 });
+  const sqs = createSqsSender({ endpoint: config.sqsEndpoint, maxSockets: config.maxInFlight * 2 });
   const relay = new Relay(config, { sqs, logger, cursorStore: createCursorStore(config) });
   const health = config.healthPort === 0 ? undefined : new HealthServer({ source: relay, registry: relay.metrics.registry, unhealthyAfterMs: config.unhealthyAfterMs });
   if (health) {

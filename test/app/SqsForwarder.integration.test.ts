@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createLogger } from "../../app/createLogger";
-import { createSqsSender } from "../../app/createSqsClient";
+import { createSqsSender } from "../../app/createSqsSender";
 import { type FrameRecord, frameToRecord } from "../../app/frameRecord";
 import { RelayMetrics } from "../../app/RelayMetrics";
 import { type BatchAnswer, type BatchSender, SqsForwarder } from "../../app/SqsForwarder";
@@ -46,7 +46,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
 
   it("retries failed entries on their own with every field kept, and drops sender faults without holding up the rest", async () => {
     const queueUrl = emulator.createQueue("partial");
-    const real = createSqsSender({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const real = createSqsSender({ endpoint: emulator.endpoint, maxSockets: 4 });
     const sender = new PartialFailures(real);
     const logs: Array<Record<string, unknown>> = [];
     const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
@@ -78,7 +78,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
 
   it("sends a lone frame at once and fills batches while calls are in flight", async () => {
     const queueUrl = emulator.createQueue("batching");
-    const real = createSqsSender({ endpoint: emulator.endpoint, timeoutMs: 2_000, maxSockets: 4 });
+    const real = createSqsSender({ endpoint: emulator.endpoint, maxSockets: 4 });
     const sender = new PartialFailures(real);
     const logger = createLogger("silent");
     const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });

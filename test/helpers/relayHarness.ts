@@ -4,7 +4,7 @@ import path from "node:path";
 import { parseConfig } from "../../app/config";
 import { createLogger } from "../../app/createLogger";
 import { createCursorStore } from "../../app/createCursorStore";
-import { createSqsSender } from "../../app/createSqsClient";
+import { createSqsSender } from "../../app/createSqsSender";
 import { HealthServer } from "../../app/HealthServer";
 import { Relay } from "../../app/Relay";
 
@@ -36,7 +36,7 @@ export async function startRelay(env: Record<string, string>): Promise<InProcess
   const config = parseConfig({ RELAY_HEALTH_PORT: "0", LOG_LEVEL: "debug", ...env });
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger(config.logLevel, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const sqs = createSqsSender({ endpoint: config.sqsEndpoint, timeoutMs: config.sqsTimeoutMs, maxSockets: config.maxInFlight * 2 });
+  const sqs = createSqsSender({ endpoint: config.sqsEndpoint, maxSockets: config.maxInFlight * 2 });
   const relay = new Relay(config, { sqs, logger, defaultMetrics: false, cursorStore: createCursorStore(config) });
   const health = new HealthServer({ source: relay, registry: relay.metrics.registry, unhealthyAfterMs: config.unhealthyAfterMs });
   const port = await health.listen(0, "127.0.0.1");
