@@ -41,7 +41,8 @@ interface Signing {
 }
 
 /**
- * Sends SendMessageBatch over SQS's AWS JSON 1.0 protocol with SigV4, on keep-alive sockets (KeepAliveHttpClient).
+ * Sends SendMessageBatch over SQS's AWS JSON 1.0 protocol with SigV4, on keep-alive sockets
+ * (KeepAliveHttpClient, which says why not node:http).
  *
  * Why not SQSClient.send: in a 60,000-frame burst the SDK's per-call pipeline (middleware stack,
  * schema serde, signer, user agent, retry and endpoint middleware) was ~70 % of the relay's CPU

@@ -135,9 +135,10 @@ export function frameToRecord(data: Buffer, isBinary: boolean, context: FrameCon
 
 /**
  * The SendMessageBatch request body (SQS's JSON protocol) for these records, entry Ids "0", "1", …
- * in order. Written out directly rather than as SDK entry objects through JSON.stringify: in the
- * burst benchmark that is about half the CPU for the body and eight fewer objects per frame. A
- * test holds it to the body the AWS SDK serializes for the same entries.
+ * in order. Written out directly rather than as SDK entry objects through JSON.stringify: ~40 %
+ * less CPU for the body (9 against 16 µs for ten ~330-byte frames, measured on the bench
+ * machine) and eight fewer objects per frame. A test holds it to the body the AWS SDK
+ * serializes for the same entries.
  */
 export function batchRequestBody(queueUrl: string, records: readonly FrameRecord[]): string {
   let json = `{"QueueUrl":${JSON.stringify(queueUrl)},"Entries":[`;
