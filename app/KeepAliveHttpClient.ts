@@ -102,10 +102,9 @@ interface Exchange {
 
 class OriginPool {
   private readonly idle: Connection[] = [];
-  /** Every open connection, idle or busy, so destroy() can close those in flight too. */
+  /** Every open connection, idle or busy: its size is what maxSockets limits, and destroy() closes them all. */
   private readonly connections = new Set<Connection>();
   private readonly waiting: Exchange[] = [];
-  private open = 0;
   private destroyed = false;
 
   constructor(
@@ -121,7 +120,7 @@ class OriginPool {
       const exchange: Exchange = { message, resolve, reject, timer: undefined, connection: undefined };
       exchange.timer = setTimeout(() => this.timeOut(exchange, timeoutMs), timeoutMs);
       // Every socket busy: wait for one (see onFree and onClosed).
-      if (this.idle.length > 0 || this.open < this.maxSockets) this.start(exchange);
+      if (this.idle.length > 0 || this.connections.size < this.maxSockets) this.start(exchange);
       else this.waiting.push(exchange);
     });
   }
@@ -164,7 +163,6 @@ class OriginPool {
       this.origin.protocol === "https:"
         ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
         : net.connect({ host, port });
-    this.open++;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     const connection = new Connection(socket, this.maxResponseBytes, this.idleTimeoutMs, {
@@ -187,12 +185,11 @@ class OriginPool {
   }
 
   private onClosed(connection: Connection): void {
-    this.open--;
     this.connections.delete(connection);
     const index = this.idle.indexOf(connection);
     if (index >= 0) this.idle.splice(index, 1);
     // A socket slot is free again: a waiting request may now open one.
-    if (!this.destroyed && this.waiting.length > 0 && this.open < this.maxSockets) this.start(this.waiting.shift()!);
+    if (!this.destroyed && this.waiting.length > 0 && this.connections.size < this.maxSockets) this.start(this.waiting.shift()!);
   }
 }
 
