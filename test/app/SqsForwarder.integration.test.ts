@@ -1,12 +1,13 @@
 import { strict as assert } from "node:assert";
 import { createLogger } from "../../app/createLogger";
 import { createSqsSender } from "../../app/createSqsSender";
-import { type FrameRecord, frameToRecord } from "../../app/frameRecord";
+import type { FrameRecord } from "../../app/frameRecord";
 import { RelayMetrics } from "../../app/RelayMetrics";
 import { type BatchAnswer, type BatchSender, SqsForwarder } from "../../app/SqsForwarder";
 import type { SqsJsonSender } from "../../app/SqsJsonSender";
 import { type Emulator, startEmulator } from "../helpers/emulator";
 import "../helpers/relayHarness";
+import { recordOf } from "../helpers/frameRecords";
 import { waitFor } from "../helpers/waitFor";
 
 /**
@@ -53,11 +54,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
     const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });
     const forwarder = new SqsForwarder({ client: sender, queueUrl, fifo: false, maxInFlight: 1, maxBufferBytes: 1 << 20, sqsTimeoutMs: 2_000, retryMinMs: 10, retryMaxMs: 20, logger, metrics });
     const bodies = ["ok-1", "flaky-2", "poison-3", "ok-4", "flaky-5", "ok-6"];
-    bodies.forEach((body, i) => {
-      const outcome = frameToRecord(Buffer.from(body), false, { receivedAtMs: 1_700_000_000_000 + i, seq: i + 1, connectionId: "c-1", fifo: false, messageGroupId: undefined, dedupId: undefined });
-      assert.equal(outcome.kind, "record");
-      if (outcome.kind === "record") forwarder.push(outcome.record);
-    });
+    bodies.forEach((body, i) => forwarder.push(recordOf(body, { receivedAtMs: 1_700_000_000_000 + i, seq: i + 1, connectionId: "c-1" })));
     assert.equal(await forwarder.flush(Date.now() + 5_000), 0, "nothing left undelivered");
     forwarder.close();
     real.destroy();
@@ -83,10 +80,7 @@ describe("SqsForwarder (integration: fauxqs, partial batch failures)", () => {
     const logger = createLogger("silent");
     const metrics = new RelayMetrics({ connected: () => true, bufferBytes: () => 0, inFlightCalls: () => 0, paused: () => false }, { defaultMetrics: false });
     const forwarder = new SqsForwarder({ client: sender, queueUrl, fifo: false, maxInFlight: 2, maxBufferBytes: 1 << 24, sqsTimeoutMs: 2_000, logger, metrics });
-    const push = (i: number): void => {
-      const outcome = frameToRecord(Buffer.from(`m${i}`), false, { receivedAtMs: Date.now(), seq: i, connectionId: "c", fifo: false, messageGroupId: undefined, dedupId: undefined });
-      if (outcome.kind === "record") forwarder.push(outcome.record);
-    };
+    const push = (i: number): void => void forwarder.push(recordOf(`m${i}`, { seq: i, connectionId: "c" }));
     push(0);
     assert.equal(sender.calls.length, 1, "the first frame went out without waiting");
     await waitFor("first call done", () => forwarder.pendingCount === 0);

@@ -5,8 +5,9 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type Emulator, startEmulator } from "../helpers/emulator";
+import { recordOf } from "../helpers/frameRecords";
 import { waitFor } from "../helpers/waitFor";
-import { batchRequestBody, type FrameRecord, frameToRecord } from "../../app/frameRecord";
+import { batchRequestBody, type FrameRecord } from "../../app/frameRecord";
 import { SqsHttpError, SqsJsonSender, signedHeaders } from "../../app/SqsJsonSender";
 
 /** The hash the SDK's signer expects (an HMAC when given a secret), on node:crypto. */
@@ -30,16 +31,13 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
 
 /** A frame as the relay holds it (binary frames are sent base64). */
 function record(frame: string | Buffer, seq: number, fifo?: { groupId: string; dedupId: string }): FrameRecord {
-  const outcome = frameToRecord(typeof frame === "string" ? Buffer.from(frame) : frame, typeof frame !== "string", {
+  return recordOf(frame, {
     receivedAtMs: 1_700_000_000_000 + seq,
     seq,
-    connectionId: "c-1",
     fifo: fifo !== undefined,
     messageGroupId: fifo && { kind: "literal", value: fifo.groupId },
     dedupId: fifo && { kind: "literal", value: fifo.dedupId },
   });
-  assert.equal(outcome.kind, "record");
-  return (outcome as { record: FrameRecord }).record;
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
